@@ -1,0 +1,104 @@
+"""Coursefront: create_app wires config, extensions, blueprints, CLI and error handlers."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app import embedded
+from app.config import ROOT, load_config
+from app.extensions import (
+    csrf,
+    db,
+    htmx,
+    init_redis,
+    limiter,
+    limits_storage_uri,
+    login_manager,
+    migrate,
+)
+
+# Domain packages with views, in DESIGN.md's import order.
+DOMAINS = ("accounts", "catalog")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    cfg = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=cfg["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(cfg)
+    _connect_services(app)
+    _init_extensions(app)
+    _import_models()
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _connect_services(app: Flask) -> None:
+    """Use DATABASE_URL and REDIS_URL, or start embedded servers for development."""
+    instance = Path(app.config["INSTANCE_PATH"])
+    url = app.config["DATABASE_URL"] or embedded.start_postgres(instance / "postgres")
+    app.config["DATABASE_URL"] = embedded.normalise_database_url(url)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["REDIS_URL"] = app.config["REDIS_URL"] or embedded.start_redis(instance / "redis")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core.logging import init_request_logging, setup_logging
+    from app.core.web import init_web
+    from app.jobs.queues import install_session_hooks
+
+    setup_logging(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    init_redis(app)
+    init_request_logging(app)
+    init_web(app)
+    install_session_hooks()
+
+    from app.accounts.queries import get_session_user
+
+    login_manager.user_loader(get_session_user)
+
+
+def _import_models() -> None:
+    """Every table must be known to SQLAlchemy (and Alembic) before the first query."""
+    for name in DOMAINS:
+        importlib.import_module(f"app.{name}.models")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.core.health import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
+    for name in DOMAINS:
+        importlib.import_module(f"app.{name}.views")
+        package = importlib.import_module(f"app.{name}")
+        app.register_blueprint(package.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+    from app.demo import seed_demo_command
+    from app.devserver import dev_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(dev_command)

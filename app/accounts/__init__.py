@@ -1,0 +1,5 @@
+"""Users, roles, registration, login and profile."""
+
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)

@@ -1,0 +1,118 @@
+"""Account rules: registration, authentication, profile and roles."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.accounts import passwords
+from app.accounts.models import Role, User
+from app.accounts.queries import get_user_by_email, normalise_email
+from app.core.errors import DomainError, NotFound
+from app.core.models import utcnow
+from app.extensions import db
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+
+
+class InvalidEmail(DomainError):
+    code = "invalid_email"
+
+
+# One message for an unknown email and a wrong password: nothing to learn about who has an account.
+BAD_LOGIN = "That email and password don't match an account."
+
+
+def clean_email(email: str) -> str:
+    """A syntactically valid, lower-cased email address, or InvalidEmail."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidEmail(str(exc), field="email") from exc
+    return normalise_email(checked.normalized)
+
+
+def check_password(password: str, email: str, name: str) -> None:
+    """Raise WeakPassword with every reason the password is too weak."""
+    problems = passwords.password_problems(password, email, name)
+    if problems:
+        raise WeakPassword(" ".join(problems), field="password")
+
+
+def register_user(email: str, password: str, name: str, role: Role = Role.STUDENT) -> User:
+    """Create an account; the email must be free (case-insensitively) and the password strong."""
+    email = clean_email(email)
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Tell us your name.", code="name_required", field="name")
+    check_password(password, email, name)
+    if get_user_by_email(email) is not None:
+        raise EmailTaken("An account with this email already exists.", field="email")
+    user = User(email=email, name=name, role=role, password_hash=passwords.hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with these credentials (upgrading an old hash); else InvalidCredentials."""
+    user = get_user_by_email(email)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise InvalidCredentials(BAD_LOGIN)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def update_profile(user: User, name: str, email: str, country: str | None) -> User:
+    """Change name, email and country; a new email must be free."""
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Tell us your name.", code="name_required", field="name")
+    email = clean_email(email)
+    other = get_user_by_email(email)
+    if other is not None and other.id != user.id:
+        raise EmailTaken("An account with this email already exists.", field="email")
+    user.name, user.email = name, email
+    user.country = country.upper() if country else None
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """Set a new password after checking the current one; other sessions of the user end."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise InvalidCredentials("Your current password is not correct.", field="current_password")
+    check_password(new, user.email, user.name)
+    user.password_hash = passwords.hash_password(new)
+    user.session_version += 1
+    return user
+
+
+def set_role(email: str, role: Role) -> User:
+    """Give the user with this email a role."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise NotFound(f"No user with email {email}.")
+    user.role = role
+    return user
+
+
+def ensure_user(email: str, password: str, name: str, role: Role) -> User:
+    """The user with this email, created (or given the role) as needed; used by seeds and CLI."""
+    user = get_user_by_email(email)
+    if user is None:
+        return register_user(email, password, name, role)
+    user.role = role
+    return user

@@ -1,0 +1,198 @@
+"""Catalog tables: categories, courses with per-currency prices, chapters and lectures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.core.models import TimestampMixin, str_enum
+from app.extensions import db
+
+
+class CourseStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class CourseLevel(StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        return "All levels" if self is CourseLevel.ALL else self.value.capitalize()
+
+
+class CourseKind(StrEnum):
+    VIDEO = "video"
+    TUTORING = "tutoring"
+
+
+LANGUAGES = {"en": "English", "hi": "Hindi", "es": "Spanish", "fr": "French", "de": "German"}
+
+
+def _weighted(column: str, weight: str) -> str:
+    # english gives stemmed lexemes, simple keeps whole words so prefixes like "programm" match
+    return (
+        f"setweight(to_tsvector('english'::regconfig, coalesce({column}, '')) || "
+        f"to_tsvector('simple'::regconfig, coalesce({column}, '')), '{weight}')"
+    )
+
+
+SEARCH_VECTOR_SQL = " || ".join(
+    [_weighted("title", "A"), _weighted("subtitle", "B"), _weighted("description_md", "C")]
+)
+
+
+class Category(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    icon: Mapped[str] = mapped_column(String(16), default="", nullable=False)
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class Course(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    subtitle: Mapped[str] = mapped_column(String(300), default="", nullable=False)
+    description_md: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    description_html: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    level: Mapped[CourseLevel] = mapped_column(
+        str_enum(CourseLevel, "course_level"), default=CourseLevel.ALL
+    )
+    language: Mapped[str] = mapped_column(String(8), default="en", nullable=False)
+    status: Mapped[CourseStatus] = mapped_column(
+        str_enum(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
+    )
+    kind: Mapped[CourseKind] = mapped_column(
+        str_enum(CourseKind, "course_kind"), default=CourseKind.VIDEO
+    )
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    cover_image: Mapped[str | None] = mapped_column(String(255))
+    is_featured: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    search_vector: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
+    )
+
+    teacher: Mapped[User] = relationship(lazy="raise")
+    category: Mapped[Category | None] = relationship(lazy="raise")
+    prices: Mapped[list[CoursePrice]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", lazy="raise"
+    )
+    chapters: Mapped[list[Chapter]] = relationship(
+        back_populates="course",
+        cascade="all, delete-orphan",
+        order_by="Chapter.position",
+        lazy="raise",
+    )
+
+    __table_args__ = (Index("ix_courses_search_vector", "search_vector", postgresql_using="gin"),)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CourseStatus.PUBLISHED
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(self.language, self.language)
+
+    def price_in(self, currency: str) -> CoursePrice | None:
+        return next((p for p in self.prices if p.currency == currency), None)
+
+    @property
+    def is_free(self) -> bool:
+        return bool(self.prices) and all(p.amount_minor == 0 for p in self.prices)
+
+
+class CoursePrice(db.Model):  # type: ignore[name-defined,misc]
+    """A course price in one currency, in minor units; list_amount is a higher "was" price."""
+
+    __tablename__ = "course_prices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), nullable=False
+    )
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    list_amount_minor: Mapped[int | None] = mapped_column(Integer)
+
+    course: Mapped[Course] = relationship(back_populates="prices", lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "currency"),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "list_amount_minor IS NULL OR list_amount_minor >= amount_minor",
+            name="list_not_below_amount",
+        ),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+    )
+
+
+class Chapter(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "chapters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    course: Mapped[Course] = relationship(back_populates="chapters", lazy="raise")
+    lectures: Mapped[list[Lecture]] = relationship(
+        back_populates="chapter",
+        cascade="all, delete-orphan",
+        order_by="Lecture.position",
+        lazy="raise",
+    )
+
+    @property
+    def duration_s(self) -> int:
+        return sum(lecture.duration_s for lecture in self.lectures)
+
+
+class Lecture(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "lectures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(
+        ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    is_preview: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    duration_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    chapter: Mapped[Chapter] = relationship(back_populates="lectures", lazy="raise")
+
+    __table_args__ = (CheckConstraint("duration_s >= 0", name="duration_not_negative"),)

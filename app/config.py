@@ -1,0 +1,95 @@
+"""Settings from the environment, with development defaults. The only reader of os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a startable application."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment (and a local .env) plus explicit overrides."""
+    load_dotenv(ROOT / ".env", override=False)
+    env: Mapping[str, str] = os.environ
+    app_env = env.get("APP_ENV", "development").strip().lower()
+    instance = Path(env.get("INSTANCE_PATH") or ROOT / "instance").resolve()
+    production = app_env == "production"
+    cfg: dict[str, Any] = {
+        "APP_ENV": app_env,
+        "SITE_NAME": env.get("SITE_NAME", "Coursefront"),
+        "SECRET_KEY": env.get("SECRET_KEY") or (None if production else DEV_SECRET_KEY),
+        "DATABASE_URL": env.get("DATABASE_URL") or None,
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "INSTANCE_PATH": str(instance),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "PORT": _int(env, "PORT", 8000),
+        "WEB_CONCURRENCY": _int(env, "WEB_CONCURRENCY", 2),
+        "SUPPORTED_CURRENCIES": tuple(
+            c.strip().upper() for c in env.get("SUPPORTED_CURRENCIES", "USD,INR").split(",") if c
+        ),
+        "DEFAULT_CURRENCY": env.get("DEFAULT_CURRENCY", "USD").upper(),
+        "CATALOG_PAGE_SIZE": _int(env, "CATALOG_PAGE_SIZE", 12),
+        # Flask and extensions
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; long forms must not expire
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "cf-limits",
+        "LOGIN_RATE_LIMIT_IP": env.get("LOGIN_RATE_LIMIT_IP", "20 per minute"),
+        "LOGIN_RATE_LIMIT_ACCOUNT": env.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute"),
+        "REGISTER_RATE_LIMIT_IP": env.get("REGISTER_RATE_LIMIT_IP", "10 per hour"),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WORKER_MAINTENANCE_INTERVAL": _int(env, "WORKER_MAINTENANCE_INTERVAL", 60),
+    }
+    if overrides:
+        cfg.update(overrides)
+    check_config(cfg)
+    return cfg
+
+
+def check_config(cfg: Mapping[str, Any]) -> None:
+    """Refuse to start production on missing settings or development secrets."""
+    if cfg["APP_ENV"] != "production":
+        return
+    missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not cfg.get(k)]
+    if missing:
+        raise ConfigError(f"APP_ENV=production needs {', '.join(missing)} to be set")
+    if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(str(cfg["SECRET_KEY"])) < 32:
+        raise ConfigError("APP_ENV=production needs a random SECRET_KEY of at least 32 characters")
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a process started by `flask dev`, plus the given variables."""
+    env = dict(os.environ)
+    env.update(extra)
+    return env

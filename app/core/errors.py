@@ -1,0 +1,38 @@
+"""Domain errors and their JSON shape: {"success": false, "error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask.wrappers import Response
+
+
+class DomainError(Exception):
+    """A rule was broken; `code` is stable for clients, `message` is for people."""
+
+    code: str = "error"
+    status: int = 422
+
+    def __init__(self, message: str, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+def json_error(code: str, message: str, status: int) -> Response:
+    response = jsonify(
+        {"success": False, "status": status, "error": {"code": code, "message": message}}
+    )
+    response.status_code = status
+    return response

@@ -1,0 +1,27 @@
+"""Markdown to sanitised HTML: the only way user-written text becomes markup."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
+    ["table", "strikethrough"]
+)
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h2", "h3", "h4", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+def render_markdown(source: str) -> str:
+    """Markdown rendered and then sanitised with nh3 (links get rel=noopener, no raw HTML)."""
+    html = _md.render(source or "")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )

@@ -1,0 +1,116 @@
+"""App-wide web plumbing: security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from flask.wrappers import Response
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.core.errors import DomainError, json_error
+from app.core.htmx import render, wants_partial
+from app.core.money import Money
+from app.core.visitor import visitor_currency, visitor_locale
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.path.startswith("/api/") or best == "application/json"
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "We couldn't understand that request."),
+    403: ("Not allowed", "You don't have access to this page."),
+    404: ("Page not found", "We couldn't find that page. It may have moved or never existed."),
+    405: ("Not allowed", "That action isn't available here."),
+    429: ("Slow down", "Too many attempts in a short time. Please wait a moment and try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. Please try again."),
+}
+
+
+def _error_response(status: int, message: str | None = None, code: str = "") -> Response:
+    title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    text = message or default
+    if wants_json():
+        return json_error(code or title.lower().replace(" ", "_"), text, status)
+    response = render(
+        "errors/error.html", "errors/partials/error.html", status, status_code=status,
+        title=title, message=text,
+    )  # fmt: skip
+    if status == 429:
+        response.headers.setdefault("Retry-After", "60")
+    return response
+
+
+def init_web(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", current_app.config.get("CSP", CSP))
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if current_app.config["APP_ENV"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_err: CSRFError) -> Response:
+        return _error_response(
+            400, "Your form expired or was sent from elsewhere. Reload the page and try again.",
+            "csrf_failed",
+        )  # fmt: skip
+
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError) -> Response:
+        return _error_response(err.status, err.message, err.code)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Response | HTTPException:
+        if err.code is None or err.code < 400:
+            return err
+        return _error_response(err.code, None)
+
+    @app.context_processor
+    def _template_context() -> dict[str, Any]:
+        return {
+            "current_currency": visitor_currency(),
+            "supported_currencies": current_app.config["SUPPORTED_CURRENCIES"],
+            "site_name": current_app.config["SITE_NAME"],
+            "is_partial": wants_partial(),
+            "here": request.full_path.rstrip("?"),
+            "cart_count": session.get("cart_count", 0),
+        }
+
+    @app.template_filter("money")
+    def _money(value: Money | None, free_label: str = "Free") -> str:
+        if value is None:
+            return ""
+        if value.is_zero and free_label:
+            return free_label
+        return value.format(visitor_locale())
+
+    @app.template_filter("duration")
+    def _duration(seconds: int | None) -> str:
+        """A total length: 2h 05m, 27m, under 1m."""
+        minutes = round(int(seconds or 0) / 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"{hours}h {minutes:02d}m"
+        return f"{minutes}m" if minutes else "under 1m"
+
+    @app.template_filter("clock")
+    def _clock(seconds: int | None) -> str:
+        """A lecture length: 1:02:05 or 12:05."""
+        minutes, secs = divmod(int(seconds or 0), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

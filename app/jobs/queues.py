@@ -1,0 +1,90 @@
+"""Queues and the after-commit enqueue helper. Jobs leave a transaction only if it commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.extensions import db, get_redis
+from app.jobs.context import AppJob
+
+log = logging.getLogger(__name__)
+
+
+class QueueName(StrEnum):
+    CRITICAL = "critical"
+    DEFAULT = "default"
+    MEDIA = "media"
+    LOW = "low"
+
+
+WORKER_QUEUES = [QueueName.CRITICAL, QueueName.DEFAULT, QueueName.MEDIA, QueueName.LOW]
+
+
+def get_queue(name: QueueName, connection: Redis | None = None) -> Queue:
+    return Queue(name.value, connection=connection or get_redis(), job_class=AppJob)
+
+
+@dataclass
+class PendingJob:
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    queue: QueueName
+    retry: Retry | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+_KEY = "coursefront_pending_jobs"
+
+
+def enqueue_after_commit(
+    func: Callable[..., Any],
+    *args: Any,
+    queue: QueueName = QueueName.DEFAULT,
+    retry: Retry | None = None,
+    **options: Any,
+) -> None:
+    """Enqueue func(*args) once the current transaction commits; dropped if it rolls back."""
+    db.session.connection()  # begin the transaction now, so its rollback is seen and drops these
+    pending: list[PendingJob] = db.session.info.setdefault(_KEY, [])
+    pending.append(PendingJob(func, args, queue, retry, options))
+
+
+def enqueue_now(job: PendingJob) -> bool:
+    """Put one job on its queue; False (logged) when Redis is unreachable."""
+    try:
+        get_queue(job.queue).enqueue(job.func, *job.args, retry=job.retry, **job.options)
+    except Exception:  # Redis down: the caller's outbox row (if any) keeps the work
+        log.exception("event=enqueue_failed func=%s args=%s", job.func.__name__, job.args)
+        return False
+    return True
+
+
+def _flush(session: Session) -> None:
+    pending: list[PendingJob] = session.info.pop(_KEY, [])
+    if not pending or not current_app:
+        return
+    for job in pending:
+        enqueue_now(job)
+
+
+def _drop(session: Session, previous: SessionTransaction) -> None:
+    # A rolled-back savepoint inside a service keeps the outer transaction's jobs.
+    if previous.parent is None and not previous.nested:
+        session.info.pop(_KEY, None)
+
+
+def install_session_hooks() -> None:
+    """Wire the after-commit and after-rollback hooks on every session (idempotent)."""
+    if not event.contains(Session, "after_commit", _flush):
+        event.listen(Session, "after_commit", _flush)
+        event.listen(Session, "after_soft_rollback", _drop)

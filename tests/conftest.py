@@ -1,0 +1,143 @@
+"""Session-wide real PostgreSQL and Redis; a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from app import create_app, embedded
+from app.config import ROOT
+from app.extensions import db
+
+TEST_DB = "coursefront_test"
+
+
+def _reset_database(url: str) -> None:
+    """An empty public schema, so the migrations build everything from nothing."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[dict[str, str]]:
+    """TEST_DATABASE_URL / TEST_REDIS_URL (or REDIS_URL) when set, else embedded servers."""
+    instance = ROOT / "instance"
+    db_url = os.environ.get("TEST_DATABASE_URL") or embedded.start_postgres(
+        Path(instance / "test-postgres"), database=TEST_DB
+    )
+    db_url = embedded.normalise_database_url(db_url)
+    redis_url = (
+        os.environ.get("TEST_REDIS_URL")
+        or os.environ.get("REDIS_URL")
+        or embedded.start_redis(Path(instance / "test-redis"))
+    )
+    _reset_database(db_url)
+    yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url}
+    embedded.stop_all()
+
+
+def make_test_app(urls: dict[str, str], **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "APP_ENV": "test",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+        **urls,
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(service_urls: dict[str, str]) -> Flask:
+    application = make_test_app(service_urls)
+    with application.app_context():
+        upgrade()  # every test session runs the real migrations
+        db.session.remove()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(app: Flask) -> None:
+    Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session whose commits are savepoints inside one transaction rolled back afterwards."""
+    with app.app_context():
+        engines = db._app_engines[app]  # Flask-SQLAlchemy ignores a session-level bind=
+        engine = engines[None]
+        connection = engine.connect()
+        outer = connection.begin()
+        engines[None] = connection  # type: ignore[assignment]
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+            engines[None] = engine
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own db session and `g`), as in
+    production, instead of reusing the test's; it still sees the test's uncommitted rows
+    because every session shares the test's connection."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+def login_as(client: FlaskClient, user: Any) -> None:
+    """Sign the test client in as the user without going through the login form."""
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask, db_session: Session) -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    engine = db.engines[None]
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)

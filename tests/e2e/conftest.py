@@ -1,0 +1,82 @@
+"""A live server (real commits) and headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from tests.conftest import make_test_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def live_app(app: Flask, service_urls: dict[str, str]) -> Flask:
+    """A second app on the same database whose commits are real (the test app's app fixture
+    has already migrated it)."""
+    return make_test_app(service_urls)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def committed(live_app: Flask) -> Iterator[Any]:
+    """An app context whose data is committed for real; every table is emptied afterwards."""
+    with live_app.app_context():
+        yield db.session
+        db.session.rollback()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()

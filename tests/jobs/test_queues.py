@@ -1,0 +1,59 @@
+"""Jobs leave a transaction only when it commits, and a real RQ worker runs them."""
+
+from flask import Flask
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy.orm import Session
+
+from app.extensions import db, get_redis
+from app.jobs.context import AppJob
+from app.jobs.maintenance import HEARTBEAT_KEY, record_heartbeat
+from app.jobs.queues import QueueName, enqueue_after_commit, get_queue
+
+
+def _queued(name: QueueName) -> int:
+    return get_queue(name).count
+
+
+def test_enqueued_after_commit_and_run_by_a_worker(app: Flask, db_session: Session) -> None:
+    enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+    assert _queued(QueueName.LOW) == 0  # nothing leaves before commit
+    db.session.commit()
+    assert _queued(QueueName.LOW) == 1
+    redis: Redis = get_redis()
+    worker = SimpleWorker([get_queue(QueueName.LOW)], connection=redis, job_class=AppJob)
+    assert worker.work(burst=True)
+    assert redis.get(HEARTBEAT_KEY) is not None
+    assert _queued(QueueName.LOW) == 0
+
+
+def test_dropped_on_rollback(app: Flask, db_session: Session) -> None:
+    enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+    db.session.rollback()
+    db.session.commit()
+    assert _queued(QueueName.LOW) == 0
+
+
+def test_enqueue_failure_is_logged_not_raised(app: Flask, db_session: Session, caplog) -> None:  # type: ignore[no-untyped-def]
+    real = app.extensions["redis"]
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+        db.session.commit()  # must not raise: the transaction's work is already durable
+    finally:
+        app.extensions["redis"] = real
+    assert "event=enqueue_failed" in caplog.text
+
+
+def test_schedule_module_registers_jobs() -> None:
+    from rq import cron
+
+    from app.jobs import schedule
+
+    cron._job_data_registry.clear()
+    import importlib
+
+    importlib.reload(schedule)
+    names = [d["func"].__name__ for d in cron._job_data_registry]
+    cron._job_data_registry.clear()
+    assert "record_heartbeat" in names
