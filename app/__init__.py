@@ -23,7 +23,8 @@ from app.extensions import (
 )
 
 # Domain packages with views, in DESIGN.md's import order.
-DOMAINS = ("accounts", "catalog")
+DOMAINS = ("accounts", "catalog", "learning", "cart", "checkout")
+ENTRY_PACKAGES = ("api",)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -88,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.health import bp as ops_bp
 
     app.register_blueprint(ops_bp)
-    for name in DOMAINS:
+    for name in (*DOMAINS, *ENTRY_PACKAGES):
         importlib.import_module(f"app.{name}.views")
         package = importlib.import_module(f"app.{name}")
         app.register_blueprint(package.bp)
@@ -96,9 +97,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.cart.cli import coupons_cli, sales_cli
     from app.demo import seed_demo_command
     from app.devserver import dev_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(coupons_cli)
+    app.cli.add_command(sales_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(dev_command)

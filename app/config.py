@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,30 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+# country:name:rate percent:mode — GST 18% added on top in India, VAT 19% included in Germany.
+DEFAULT_TAX_RULES = "IN:GST:18:exclusive,DE:VAT:19:inclusive"
+
+
+def parse_tax_rules(raw: str) -> dict[str, tuple[str, int, bool]]:
+    """'IN:GST:18:exclusive,...' -> {"IN": ("GST", 1800 basis points, inclusive=False)}."""
+    rules: dict[str, tuple[str, int, bool]] = {}
+    for entry in filter(None, (e.strip() for e in raw.split(","))):
+        try:
+            country, name, rate, mode = (part.strip() for part in entry.split(":"))
+            basis_points = Decimal(rate) * 100
+        except (ValueError, ArithmeticError) as exc:
+            raise ConfigError(f"TAX_RULES entry {entry!r} is not country:name:rate:mode") from exc
+        if mode not in {"inclusive", "exclusive"} or basis_points != int(basis_points):
+            raise ConfigError(f"TAX_RULES entry {entry!r}: mode is inclusive or exclusive")
+        rules[country.upper()] = (name, int(basis_points), mode == "inclusive")
+    return rules
+
+
+def _pairs(raw: str) -> dict[str, str]:
+    pairs = (item.split(":", 1) for item in raw.split(",") if ":" in item)
+    return {k.strip().upper(): v.strip().upper() for k, v in pairs}
+
+
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment (and a local .env) plus explicit overrides."""
     load_dotenv(ROOT / ".env", override=False)
@@ -53,6 +78,10 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         ),
         "DEFAULT_CURRENCY": env.get("DEFAULT_CURRENCY", "USD").upper(),
         "CATALOG_PAGE_SIZE": _int(env, "CATALOG_PAGE_SIZE", 12),
+        "TAX_RULES": parse_tax_rules(env.get("TAX_RULES", DEFAULT_TAX_RULES)),
+        "CURRENCY_COUNTRY": _pairs(env.get("CURRENCY_COUNTRY", "INR:IN,USD:US,EUR:DE")),
+        "CART_IDLE_HOURS": _int(env, "CART_IDLE_HOURS", 24),
+        "CART_ESTIMATE_TTL": _int(env, "CART_ESTIMATE_TTL", 300),
         # Flask and extensions
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,

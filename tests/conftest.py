@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,34 @@ def count_queries(app: Flask, db_session: Session) -> Iterator[QueryCounter]:
         yield counter
     finally:
         sa.event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture(scope="session")
+def live_app(app: Flask, service_urls: dict[str, str]) -> Flask:
+    """A second app on the same database whose commits are real (`app` has migrated it)."""
+    return make_test_app(service_urls)
+
+
+@pytest.fixture
+def committed(live_app: Flask) -> Iterator[Any]:
+    """An app context whose data is committed for real; every table is emptied afterwards."""
+    with live_app.app_context():
+        yield db.session
+        db.session.rollback()
+        db.session.remove()
+        truncate_all()
+
+
+def truncate_all(attempts: int = 5) -> None:
+    """Empty every table; a request still finishing elsewhere may hold a lock, so retry."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    for attempt in range(attempts):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except sa.exc.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)

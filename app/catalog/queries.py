@@ -79,23 +79,26 @@ class PriceView:
     price: Money | None  # in the visitor's currency when the course has one
     list_price: Money | None
     other: Money | None  # a price in another currency when there is none in theirs
+    sale_name: str | None = None
 
     @property
     def is_free(self) -> bool:
         return self.price is not None and self.price.is_zero
 
 
-def price_view(course: Course, currency: str) -> PriceView:
-    """The course's price in the currency, or the first other price it has."""
+def price_view(
+    course: Course, currency: str, sale_price: int | None = None, sale_name: str | None = None
+) -> PriceView:
+    """The course's price in the currency (a sale price when one runs), or another currency's."""
     row = course.price_in(currency)
     if row is not None:
-        listed = row.list_amount_minor
+        base = max(row.amount_minor, row.list_amount_minor or 0)
+        price = row.amount_minor if sale_price is None else min(sale_price, row.amount_minor)
         return PriceView(
-            price=Money(row.amount_minor, row.currency),
-            list_price=Money(listed, row.currency)
-            if listed and listed > row.amount_minor
-            else None,
+            price=Money(price, row.currency),
+            list_price=Money(base, row.currency) if base > price else None,
             other=None,
+            sale_name=sale_name if sale_price is not None else None,
         )
     fallback = min(course.prices, key=lambda p: p.currency, default=None)
     other = Money(fallback.amount_minor, fallback.currency) if fallback else None

@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, url_for
+from collections.abc import Iterable
+
+from flask import abort, current_app, url_for
 from flask.typing import ResponseReturnValue
 from htmx_flask import request
 
 from app.accounts.access import viewer
+from app.cart.forms import AddToCartForm
+from app.cart.queries import SaleDisplay, list_active_campaigns, purchase_state, sale_displays
+from app.cart.web import current_cart
 from app.catalog import bp, queries
-from app.catalog.forms import CurrencyForm
 from app.catalog.models import LANGUAGES, CourseLevel
-from app.catalog.queries import CourseSearch, Sort
-from app.core.htmx import redirect_to, render
+from app.catalog.queries import CourseCard, CourseSearch, Sort
+from app.core.htmx import render
 from app.core.pagination import clamp_page
-from app.core.security import is_safe_redirect
-from app.core.visitor import choose_currency, visitor_currency
+from app.core.visitor import visitor_currency
 
 bp.add_app_template_global(queries.price_view, "price_view")
 
 
+def _sales(cards: Iterable[CourseCard], currency: str) -> dict[int, SaleDisplay]:
+    courses = [card.course for card in cards]
+    return sale_displays(courses, currency, list_active_campaigns(currency))
+
+
 @bp.route("/")
 def home() -> ResponseReturnValue:
-    categories = queries.list_categories()
+    currency = visitor_currency()
+    featured, newest = queries.list_featured(), queries.list_newest()
+    by_category = queries.list_courses_by_category()
+    shown = [*featured, *newest, *(c for cards in by_category.values() for c in cards)]
     return render(
         "catalog/home.html",
         "catalog/home.html",
-        featured=queries.list_featured(),
-        newest=queries.list_newest(),
-        categories=categories,
-        by_category=queries.list_courses_by_category(),
-        currency=visitor_currency(),
+        featured=featured,
+        newest=newest,
+        categories=queries.list_categories(),
+        by_category=by_category,
+        currency=currency,
+        sales=_sales(shown, currency),
     )
 
 
@@ -61,6 +73,7 @@ def course_list() -> ResponseReturnValue:
         search=search,
         results=results,
         currency=currency,
+        sales=_sales(results.items, currency),
         categories=queries.list_categories(),
         languages={code: LANGUAGES.get(code, code) for code in queries.list_languages()},
         levels=list(CourseLevel),
@@ -76,23 +89,20 @@ def course_detail(slug: str) -> ResponseReturnValue:
     course = queries.get_course_page(slug)
     if course is None or not queries.can_view(course, viewer()):
         abort(404)
-    currency = visitor_currency()
+    user, cart = viewer(), current_cart()
+    state = purchase_state(course, user, cart, visitor_currency())
+    sale = _sales([CourseCard(course, 0, 0)], state.currency).get(course.id)
+    price = queries.price_view(
+        course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
+    )
     return render(
         "catalog/course_detail.html",
         "catalog/course_detail.html",
         course=course,
-        price=queries.price_view(course, currency),
-        currency=currency,
+        price=price,
+        state=state,
+        form=AddToCartForm(),
+        currency=state.currency,
         lecture_count=sum(len(ch.lectures) for ch in course.chapters),
         duration_s=sum(ch.duration_s for ch in course.chapters),
     )
-
-
-@bp.route("/currency", methods=["POST"])
-def set_currency() -> ResponseReturnValue:
-    form = CurrencyForm()
-    form.currency.choices = list(current_app.config["SUPPORTED_CURRENCIES"])
-    if not form.validate_on_submit() or not choose_currency(form.currency.data or ""):
-        flash("That currency is not available.", "error")
-    target = form.next.data or ""
-    return redirect_to(target if is_safe_redirect(target) else url_for("catalog.home"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -88,7 +88,6 @@ def init_web(app: Flask) -> None:
             "site_name": current_app.config["SITE_NAME"],
             "is_partial": wants_partial(),
             "here": request.full_path.rstrip("?"),
-            "cart_count": session.get("cart_count", 0),
         }
 
     @app.template_filter("money")
@@ -98,6 +97,14 @@ def init_web(app: Flask) -> None:
         if value.is_zero and free_label:
             return free_label
         return value.format(visitor_locale())
+
+    @app.template_filter("money_of")
+    def _money_of(currency: str, amount: int, free_label: str = "") -> str:
+        return _money(Money(int(amount), currency), free_label)
+
+    @app.template_global("has_endpoint")
+    def _has_endpoint(name: str) -> bool:
+        return name in current_app.view_functions
 
     @app.template_filter("duration")
     def _duration(seconds: int | None) -> str:

@@ -41,6 +41,7 @@ from app.demo.content import (
     CourseSpec,
     Curriculum,
 )
+from app.demo.shop import seed_shop
 from app.extensions import db
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo password, refused in production
@@ -56,6 +57,8 @@ class SeedSummary:
     courses_skipped: int = 0
     chapters_created: int = 0
     lectures_created: int = 0
+    coupons_created: int = 0
+    sales_created: int = 0
 
 
 def seed_demo() -> SeedSummary:
@@ -70,6 +73,8 @@ def seed_demo() -> SeedSummary:
             order = position * len(CATEGORIES) + cat_index
             teacher = users[f"teacher{spec.teacher}@example.com"]
             _seed_course(spec, category, teacher, order, summary)
+    db.session.flush()
+    summary.coupons_created, summary.sales_created = seed_shop()
     return summary
 
 

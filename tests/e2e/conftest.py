@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import text
 from werkzeug.serving import make_server
-
-from app.extensions import db
-from tests.conftest import make_test_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,31 +24,12 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def live_app(app: Flask, service_urls: dict[str, str]) -> Flask:
-    """A second app on the same database whose commits are real (the test app's app fixture
-    has already migrated it)."""
-    return make_test_app(service_urls)
-
-
-@pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture
-def committed(live_app: Flask) -> Iterator[Any]:
-    """An app context whose data is committed for real; every table is emptied afterwards."""
-    with live_app.app_context():
-        yield db.session
-        db.session.rollback()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-        db.session.remove()
 
 
 @pytest.fixture(scope="session")

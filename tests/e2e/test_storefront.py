@@ -87,7 +87,7 @@ def test_register_logout_login_search_and_open_a_course(
 
 
 def test_catalog_works_without_javascript(
-    page_without_js: Page, live_server: str, committed: Any
+    committed: Any, page_without_js: Page, live_server: str
 ) -> None:
     _seed_catalog(committed)
     page = page_without_js

@@ -1,0 +1,119 @@
+"""Cart endpoints of seed 002: create, estimate, apply and remove a coupon."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+from flask.wrappers import Response
+
+from app.accounts.queries import get_user
+from app.api import bp
+from app.cart import queries, services
+from app.cart.models import Cart
+from app.cart.services import CouponInvalid
+from app.catalog.queries import get_course_by_slug
+from app.core.errors import DomainError, json_error
+from app.extensions import csrf, db, limiter
+
+# Cookies play no part here (the cart token is the credential), so CSRF does not apply.
+csrf.exempt(bp)
+
+
+def ok(data: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify({"status": status, "success": True, "data": data})
+    response.status_code = status
+    return response
+
+
+def coupon_error(err: CouponInvalid) -> Response:
+    body = {
+        "status": 422,
+        "success": False,
+        "error": {
+            "code": err.number,
+            "reason": err.reason,
+            "message": err.message,
+            "validation_messages": [err.message],
+        },
+    }
+    response = jsonify(body)
+    response.status_code = 422
+    return response
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _cart(token: object) -> Cart | None:
+    return queries.get_cart_by_token(token) if isinstance(token, str) and token else None
+
+
+def _owner(cart: Cart) -> Any:
+    return get_user(cart.user_id) if cart.user_id else None
+
+
+@bp.post("/cart")
+def create_cart() -> Response:
+    body = _body()
+    currency = str(body.get("currency", "USD")).upper()
+    cart = services.open_cart(currency)
+    try:
+        for product in body.get("products") or []:
+            course = get_course_by_slug(str(product.get("course_slug", "")))
+            if course is None:
+                db.session.rollback()
+                return json_error("unknown_course", "No such course.", 422)
+            services.add_course(cart, course.id, None)
+    except DomainError as err:
+        db.session.rollback()
+        return json_error(err.code, err.message, 422)
+    db.session.commit()
+    url = url_for("cart.cart_page", _external=True)
+    return ok({"cart": {"cart_token": cart.token, "cart_url": url}}, 201)
+
+
+@bp.post("/cart/estimate")
+def estimate() -> Response:
+    cart = _cart(_body().get("cart_token"))
+    if cart is None:
+        return json_error("cart_not_found", "No cart with that token.", 404)
+    return ok(services.estimate(cart, _owner(cart)))
+
+
+@bp.post("/cart/<token>/coupon")
+@limiter.limit("30 per minute")
+def apply_coupon(token: str) -> Response:
+    cart = _cart(token)
+    if cart is None:
+        return json_error("cart_not_found", "No cart with that token.", 404)
+    try:
+        breakdown = services.apply_coupon(cart, str(_body().get("coupon", "")), _owner(cart))
+    except CouponInvalid as err:
+        db.session.rollback()
+        return coupon_error(err)
+    except DomainError as err:
+        db.session.rollback()
+        return json_error(err.code, err.message, 422)
+    db.session.commit()
+    return ok(
+        {
+            "coupon_applied": True,
+            "coupon_code": breakdown.coupon_code,
+            "discount_amount": breakdown.coupon_discount,
+            "new_total": breakdown.total,
+            "currency_code": breakdown.currency,
+        }
+    )
+
+
+@bp.delete("/cart/<token>/coupon")
+def remove_coupon(token: str) -> Response:
+    cart = _cart(token)
+    if cart is None:
+        return json_error("cart_not_found", "No cart with that token.", 404)
+    services.remove_coupon(cart)
+    db.session.commit()
+    return ok(services.estimate(cart, _owner(cart)))

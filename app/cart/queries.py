@@ -1,0 +1,262 @@
+"""Cart reads: carts with their courses, active sales, coupons, tax rules and the estimate."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.models import User
+from app.cart.models import Cart, CartItem, Coupon, Sale
+from app.cart.pricing import (
+    NO_TAX,
+    Breakdown,
+    Campaign,
+    CouponTerms,
+    Line,
+    TaxRule,
+    best_sale,
+    price_cart,
+)
+from app.catalog.models import Course
+from app.core.models import utcnow
+from app.extensions import db, get_redis
+from app.learning.queries import owned_course_ids
+
+log = logging.getLogger(__name__)
+
+
+def get_cart_by_token(token: str) -> Cart | None:
+    """The cart with this token (anonymous or not: callers check the owner)."""
+    return db.session.scalars(select(Cart).where(Cart.token == token)).first()
+
+
+def get_user_cart(user_id: int) -> Cart | None:
+    """The user's cart, if they have one."""
+    return db.session.scalars(select(Cart).where(Cart.user_id == user_id)).first()
+
+
+def load_cart(cart_id: int) -> Cart:
+    """The cart with its courses (prices, category, teacher) and coupon (with its courses)."""
+    stmt = (
+        select(Cart)
+        .where(Cart.id == cart_id)
+        .options(
+            selectinload(Cart.items)
+            .joinedload(CartItem.course)
+            .options(selectinload(Course.prices), joinedload(Course.teacher)),
+            joinedload(Cart.coupon).selectinload(Coupon.courses),
+        )
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one()
+
+
+def count_items(cart_id: int) -> int:
+    """How many courses the cart holds."""
+    stmt = select(func.count(CartItem.id)).where(CartItem.cart_id == cart_id)
+    return int(db.session.scalar(stmt) or 0)
+
+
+def cart_course_ids(cart_id: int) -> set[int]:
+    """Ids of the courses in the cart."""
+    return set(db.session.scalars(select(CartItem.course_id).where(CartItem.cart_id == cart_id)))
+
+
+def get_coupon_by_code(code: str) -> Coupon | None:
+    """The coupon with this code, compared case-insensitively, with its courses."""
+    stmt = (
+        select(Coupon)
+        .where(func.upper(Coupon.code) == code.strip().upper())
+        .options(selectinload(Coupon.courses))
+    )
+    return db.session.scalars(stmt).first()
+
+
+def list_active_campaigns(currency: str, now: datetime | None = None) -> list[Campaign]:
+    """Sale campaigns running now, as pricing campaigns in one currency (fixed query count)."""
+    now = now or utcnow()
+    stmt = (
+        select(Sale)
+        .where(Sale.active.is_(True), Sale.starts_at <= now, Sale.ends_at > now)
+        .options(
+            selectinload(Sale.courses), selectinload(Sale.category_ids), selectinload(Sale.prices)
+        )
+        .order_by(Sale.id)
+    )
+    return [_campaign(sale, currency) for sale in db.session.scalars(stmt)]
+
+
+def _campaign(sale: Sale, currency: str) -> Campaign:
+    return Campaign(
+        slug=sale.slug,
+        name=sale.name,
+        percent_off_bp=sale.percent_off_bp,
+        fixed_prices={p.course_id: p.amount_minor for p in sale.prices if p.currency == currency},
+        all_courses=sale.all_courses,
+        course_ids=frozenset(c.id for c in sale.courses),
+        category_ids=frozenset(sc.category_id for sc in sale.category_ids),
+    )
+
+
+def course_line(course: Course, currency: str) -> Line | None:
+    """The course as a pricing line in the currency, or None when it has no price there."""
+    price = course.price_in(currency)
+    if price is None:
+        return None
+    return Line(
+        course_id=course.id,
+        title=course.title,
+        price=price.amount_minor,
+        list_price=price.list_amount_minor,
+        category_id=course.category_id,
+    )
+
+
+@dataclass(frozen=True)
+class SaleDisplay:
+    """What a course page or card shows while a campaign lowers the price."""
+
+    price: int
+    base_price: int
+    campaign_name: str
+
+
+def sale_displays(
+    courses: Sequence[Course], currency: str, campaigns: Sequence[Campaign]
+) -> dict[int, SaleDisplay]:
+    """Sale prices of the given courses in the currency, by course id (only those on sale)."""
+    shown: dict[int, SaleDisplay] = {}
+    for course in courses:
+        line = course_line(course, currency)
+        if line is None:
+            continue
+        price, campaign = best_sale(line, campaigns)
+        if campaign is not None:
+            shown[course.id] = SaleDisplay(price, line.base_price, campaign.name)
+    return shown
+
+
+def coupon_terms(coupon: Coupon) -> CouponTerms:
+    return CouponTerms(
+        code=coupon.code.upper(),
+        kind=coupon.kind,
+        percent_off_bp=coupon.percent_off_bp,
+        amount_off=coupon.amount_off_minor,
+        max_discount=coupon.max_discount_minor,
+        course_ids=frozenset(c.id for c in coupon.courses),
+    )
+
+
+def tax_rule_for(country: str | None) -> TaxRule:
+    """The configured tax rule of a buyer country; no tax where none is configured."""
+    rules: dict[str, tuple[str, int, bool]] = current_app.config["TAX_RULES"]
+    if not country or country.upper() not in rules:
+        return TaxRule(country=(country or "").upper(), name="Tax", rate_bp=0, inclusive=False)
+    name, rate_bp, inclusive = rules[country.upper()]
+    return TaxRule(country=country.upper(), name=name, rate_bp=rate_bp, inclusive=inclusive)
+
+
+def buyer_country(cart: Cart, user: User | None) -> str:
+    """Country chosen on the cart, else the profile's, else the currency's home country."""
+    if cart.country:
+        return cart.country
+    if user is not None and user.country:
+        return user.country
+    mapping: dict[str, str] = current_app.config["CURRENCY_COUNTRY"]
+    return mapping.get(cart.currency, "")
+
+
+def cart_lines(cart: Cart) -> list[Line]:
+    """Pricing lines of a loaded cart (courses without a price in its currency are skipped)."""
+    lines = (course_line(item.course, cart.currency) for item in cart.items)
+    return [line for line in lines if line is not None]
+
+
+def price_lines(
+    currency: str,
+    lines: Sequence[Line],
+    coupon: Coupon | None,
+    country: str,
+    now: datetime | None = None,
+) -> Breakdown:
+    """The one pricing call shared by the cart, the order snapshot and the API."""
+    campaigns = list_active_campaigns(currency, now)
+    terms = coupon_terms(coupon) if coupon is not None else None
+    tax = tax_rule_for(country) if country else NO_TAX
+    return price_cart(currency, lines, campaigns, terms, tax)
+
+
+def _cache_key(cart: Cart) -> str:
+    return f"cart:estimate:{cart.token}"
+
+
+def cached_estimate(cart: Cart, country: str) -> dict[str, object] | None:
+    """The cached estimate payload, if it was computed for this very version of the cart."""
+    try:
+        raw = get_redis().get(_cache_key(cart))
+    except Exception:  # the cache is an optimisation; PostgreSQL stays the truth
+        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
+        return None
+    if not raw:
+        return None
+    entry = json.loads(raw)
+    if entry.get("version") != cart.touched_at.isoformat() or entry.get("country") != country:
+        return None
+    payload: dict[str, object] = entry["estimate"]
+    return payload
+
+
+def store_estimate(cart: Cart, country: str, payload: dict[str, object]) -> None:
+    """Cache the estimate for this version of the cart for a few minutes."""
+    entry = {"version": cart.touched_at.isoformat(), "country": country, "estimate": payload}
+    try:
+        get_redis().set(
+            _cache_key(cart), json.dumps(entry), ex=current_app.config["CART_ESTIMATE_TTL"]
+        )
+    except Exception:
+        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
+
+
+def forget_estimate(cart: Cart) -> None:
+    """Drop the cached estimate (the cart changed)."""
+    try:
+        get_redis().delete(_cache_key(cart))
+    except Exception:
+        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
+
+
+@dataclass(frozen=True)
+class PurchaseState:
+    """What a course page offers this visitor: owned, free, in_cart, no_price or buy."""
+
+    kind: str
+    currency: str
+
+
+def purchase_state(
+    course: Course, user: User | None, cart: Cart | None, currency: str
+) -> PurchaseState:
+    """How this visitor can get the course right now (course prices must be loaded)."""
+    currency = cart.currency if cart is not None else currency
+    if user is not None and owned_course_ids(user.id, [course.id]):
+        return PurchaseState("owned", currency)
+    if course.is_free:
+        return PurchaseState("free", currency)
+    if cart is not None and course.id in cart_course_ids(cart.id):
+        return PurchaseState("in_cart", currency)
+    if course.price_in(currency) is None:
+        return PurchaseState("no_price", currency)
+    return PurchaseState("buy", currency)
+
+
+def load_course(course_id: int | None) -> Course | None:
+    """A course with its prices (what adding it to a cart needs)."""
+    stmt = select(Course).where(Course.id == course_id).options(selectinload(Course.prices))
+    return db.session.scalars(stmt).first()

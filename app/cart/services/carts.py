@@ -1,0 +1,221 @@
+"""Cart rules: one currency, no duplicates, nothing already owned, merge at login, cleanup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from app.accounts.models import User
+from app.cart.models import Cart, CartItem
+from app.cart.pricing import Breakdown, Line
+from app.cart.queries import (
+    buyer_country,
+    cached_estimate,
+    cart_lines,
+    course_line,
+    forget_estimate,
+    load_cart,
+    load_course,
+    price_lines,
+    store_estimate,
+)
+from app.cart.services.coupons import (
+    CouponInvalid,
+    check_cart,
+    check_uses,
+    check_window,
+    validate_coupon,
+)
+from app.core.errors import DomainError
+from app.core.models import utcnow
+from app.extensions import db
+from app.learning.queries import owned_course_ids
+
+
+class CartError(DomainError):
+    status = 422
+
+
+def touch(cart: Cart) -> None:
+    """Mark the cart changed: its idle clock restarts and its cached estimate is void."""
+    cart.touched_at = utcnow()
+    forget_estimate(cart)
+
+
+def open_cart(currency: str, user: User | None = None) -> Cart:
+    """A new, empty cart in the currency (the user's, if given)."""
+    cart = Cart(currency=currency, user_id=user.id if user else None)
+    db.session.add(cart)
+    db.session.flush()
+    return cart
+
+
+def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
+    """Put a paid, published course in the cart, priced in the cart's currency."""
+    course = load_course(course_id)
+    if course is None or not course.is_published:
+        raise CartError("This course is not for sale.", code="not_for_sale")
+    if course.is_free:
+        raise CartError("This course is free: enroll from its page instead.", code="free_course")
+    if course_line(course, cart.currency) is None:
+        raise CartError(
+            f"“{course.title}” has no price in {cart.currency}. Switch currency to buy it.",
+            code="no_price_in_currency",
+        )
+    if user is not None and owned_course_ids(user.id, [course.id]):
+        raise CartError("You already own this course.", code="already_owned")
+    exists = db.session.scalar(
+        select(CartItem.id).where(CartItem.cart_id == cart.id, CartItem.course_id == course.id)
+    )
+    if exists is not None:
+        raise CartError("This course is already in your cart.", code="already_in_cart")
+    item = CartItem(cart_id=cart.id, course_id=course.id)
+    db.session.add(item)
+    touch(cart)
+    db.session.flush()
+    return item
+
+
+def remove_course(cart: Cart, course_id: int) -> None:
+    """Take a course out of the cart (nothing happens if it was not there)."""
+    db.session.execute(
+        delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.course_id == course_id)
+    )
+    touch(cart)
+
+
+def set_currency(cart: Cart, currency: str) -> list[str]:
+    """Switch the cart's currency; courses without a price in it leave (their titles returned)."""
+    if currency == cart.currency:
+        return []
+    loaded = load_cart(cart.id)
+    dropped = [i.course.title for i in loaded.items if course_line(i.course, currency) is None]
+    for item in loaded.items:
+        if course_line(item.course, currency) is None:
+            db.session.delete(item)
+    loaded.currency = currency
+    if loaded.coupon is not None and loaded.coupon.currency not in (None, currency):
+        loaded.coupon_id = None
+    touch(loaded)
+    db.session.flush()
+    return dropped
+
+
+def set_country(cart: Cart, country: str | None) -> None:
+    """Choose the buyer country used for tax."""
+    cart.country = country.upper() if country else None
+    touch(cart)
+
+
+def apply_coupon(
+    cart: Cart, code: str, user: User | None, now: datetime | None = None
+) -> Breakdown:
+    """Attach a coupon after checking every rule; the new breakdown is returned."""
+    loaded = load_cart(cart.id)
+    lines = cart_lines(loaded)
+    if not lines:
+        raise CartError("Add a course before applying a coupon.", code="cart_empty")
+    plain = price_lines(loaded.currency, lines, None, "", now)
+    coupon = validate_coupon(
+        code, user.id if user else None, loaded.currency, lines, plain.sale_total, now
+    )
+    loaded.coupon_id = coupon.id
+    touch(loaded)
+    db.session.flush()
+    return price_lines(loaded.currency, lines, coupon, buyer_country(loaded, user), now)
+
+
+def remove_coupon(cart: Cart) -> None:
+    """Detach the coupon: prices go back to what they were."""
+    cart.coupon_id = None
+    touch(cart)
+
+
+@dataclass(frozen=True)
+class CartView:
+    """A loaded cart with its breakdown and why its coupon (if any) is not applied."""
+
+    cart: Cart
+    breakdown: Breakdown
+    coupon_error: str | None
+    country: str
+
+
+def coupon_problem(cart: Cart, user: User | None, lines: list[Line], now: datetime) -> str | None:
+    """Why the cart's coupon cannot be used now, or None when it can (or there is none)."""
+    if cart.coupon is None:
+        return None
+    plain = price_lines(cart.currency, lines, None, "", now)
+    try:
+        check_window(cart.coupon, now)
+        check_cart(cart.coupon, cart.currency, lines, plain.sale_total)
+        check_uses(cart.coupon, user.id if user else None)
+    except CouponInvalid as err:
+        return err.message
+    return None
+
+
+def view_cart(cart: Cart, user: User | None, now: datetime | None = None) -> CartView:
+    """Price the cart as it stands; a coupon that stopped being valid is left out, with a reason."""
+    now = now or utcnow()
+    loaded = load_cart(cart.id)
+    lines = cart_lines(loaded)
+    problem = coupon_problem(loaded, user, lines, now)
+    coupon = loaded.coupon if problem is None else None
+    country = buyer_country(loaded, user)
+    breakdown = price_lines(loaded.currency, lines, coupon, country, now)
+    return CartView(cart=loaded, breakdown=breakdown, coupon_error=problem, country=country)
+
+
+def estimate(cart: Cart, user: User | None) -> dict[str, object]:
+    """Seed 002's estimate payload, from the Redis cache when this cart version has one."""
+    country = buyer_country(cart, user)
+    cached = cached_estimate(cart, country)
+    if cached is not None:
+        return cached
+    view = view_cart(cart, user)
+    payload = view.breakdown.as_dict()
+    payload["coupon_error"] = view.coupon_error
+    store_estimate(cart, country, payload)
+    return payload
+
+
+def merge_carts(anonymous: Cart, user: User) -> Cart:
+    """At login: the cart built anonymously becomes the user's, keeping their older courses."""
+    existing = db.session.scalars(select(Cart).where(Cart.user_id == user.id)).first()
+    if existing is not None and existing.id != anonymous.id:
+        if not load_cart(anonymous.id).items:
+            db.session.delete(anonymous)
+            db.session.flush()
+            return existing
+        older = load_cart(existing.id)
+        carried = [i.course for i in older.items]
+        anonymous.coupon_id = anonymous.coupon_id or older.coupon_id
+        db.session.delete(older)  # before the user id moves: one cart per user
+        db.session.flush()
+        present = {i.course_id for i in load_cart(anonymous.id).items}
+        for course in carried:
+            if course.id not in present and course_line(course, anonymous.currency):
+                db.session.add(CartItem(cart_id=anonymous.id, course_id=course.id))
+    anonymous.user_id = user.id
+    _drop_owned(anonymous, user)
+    touch(anonymous)
+    db.session.flush()
+    return anonymous
+
+
+def _drop_owned(cart: Cart, user: User) -> None:
+    owned = owned_course_ids(user.id)
+    if owned:
+        db.session.execute(
+            delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.course_id.in_(owned))
+        )
+
+
+def delete_idle_carts(idle: timedelta, now: datetime | None = None) -> int:
+    """Delete carts nobody touched for longer than `idle`; returns how many went."""
+    cutoff = (now or utcnow()) - idle
+    result = db.session.execute(delete(Cart).where(Cart.touched_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,221 @@
+"""Coupon rules (seed 004): eligibility with a reason for every refusal, and atomic use.
+
+A use is reserved when an order is placed, redeemed when it is paid and released when it fails
+or expires. Reservation locks the coupon row, so concurrent checkouts can never exceed
+`max_uses` or `max_uses_per_user`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from app.cart.models import Coupon, CouponRedemption, RedemptionStatus
+from app.cart.pricing import CouponKind, Line
+from app.cart.queries import get_coupon_by_code
+from app.core.errors import DomainError
+from app.core.models import utcnow
+from app.core.money import Money
+from app.extensions import db
+
+
+class CouponInvalid(DomainError):
+    """A coupon that cannot be used, with a stable reason and seed 002's numeric code."""
+
+    status = 422
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, code=reason, field="code")
+        self.reason = reason
+        self.number = REASON_NUMBERS[reason]
+
+
+# Stable numeric codes in the style of seed 002 ("code": 2004, "Coupon is invalid.").
+REASON_NUMBERS = {
+    "coupon_unknown": 2004,
+    "coupon_inactive": 2005,
+    "coupon_not_yet_valid": 2006,
+    "coupon_expired": 2007,
+    "coupon_used_up": 2008,
+    "coupon_already_used": 2009,
+    "coupon_below_minimum": 2010,
+    "coupon_not_applicable": 2011,
+    "coupon_currency_mismatch": 2012,
+}
+
+
+def _money(amount: int | None, currency: str | None) -> str:
+    return str(Money(amount or 0, currency)) if currency else str(amount)
+
+
+def user_uses(coupon_id: int, user_id: int) -> int:
+    """Reserved and redeemed uses of the coupon by the user."""
+    stmt = select(func.count(CouponRedemption.id)).where(
+        CouponRedemption.coupon_id == coupon_id,
+        CouponRedemption.user_id == user_id,
+        CouponRedemption.status != RedemptionStatus.RELEASED,
+    )
+    return int(db.session.scalar(stmt) or 0)
+
+
+def check_window(coupon: Coupon, now: datetime) -> None:
+    """Active and within its validity dates."""
+    if not coupon.active:
+        raise CouponInvalid("coupon_inactive", "This coupon is no longer active.")
+    if coupon.valid_from and now < coupon.valid_from:
+        when = coupon.valid_from.strftime("%d %b %Y")
+        raise CouponInvalid("coupon_not_yet_valid", f"This coupon can be used from {when}.")
+    if coupon.valid_until and now >= coupon.valid_until:
+        raise CouponInvalid("coupon_expired", "This coupon has expired.")
+
+
+def check_uses(coupon: Coupon, user_id: int | None) -> None:
+    """Uses left overall and for this user."""
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+        raise CouponInvalid("coupon_used_up", "This coupon has been used up.")
+    limit = coupon.max_uses_per_user
+    if user_id is not None and limit is not None and user_uses(coupon.id, user_id) >= limit:
+        raise CouponInvalid("coupon_already_used", "You have already used this coupon.")
+
+
+def check_cart(coupon: Coupon, currency: str, lines: Sequence[Line], sale_total: int) -> None:
+    """Currency, courses in scope and minimum order amount."""
+    if coupon.currency and coupon.currency != currency:
+        raise CouponInvalid(
+            "coupon_currency_mismatch",
+            f"This coupon is for carts in {coupon.currency}; your cart is in {currency}.",
+        )
+    scope = {c.id for c in coupon.courses}
+    if scope and not any(line.course_id in scope for line in lines):
+        raise CouponInvalid(
+            "coupon_not_applicable", "This coupon doesn't apply to the courses in your cart."
+        )
+    if coupon.minimum_minor and sale_total < coupon.minimum_minor:
+        raise CouponInvalid(
+            "coupon_below_minimum",
+            "This coupon needs an order of at least "
+            f"{_money(coupon.minimum_minor, coupon.currency)}.",
+        )
+
+
+def validate_coupon(
+    code: str,
+    user_id: int | None,
+    currency: str,
+    lines: Sequence[Line],
+    sale_total: int,
+    now: datetime | None = None,
+) -> Coupon:
+    """The coupon for this code if this user may use it on these lines, else CouponInvalid."""
+    coupon = get_coupon_by_code(code) if code.strip() else None
+    if coupon is None:
+        raise CouponInvalid("coupon_unknown", "Coupon is invalid.")
+    check_window(coupon, now or utcnow())
+    check_cart(coupon, currency, lines, sale_total)
+    check_uses(coupon, user_id)
+    return coupon
+
+
+@dataclass(frozen=True)
+class CouponSpec:
+    code: str
+    kind: CouponKind
+    percent_off_bp: int = 0
+    amount_off: Money | None = None
+    currency: str | None = None
+    minimum: int | None = None
+    max_discount: int | None = None
+    max_uses: int | None = None
+    max_uses_per_user: int | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    course_ids: tuple[int, ...] = ()
+    description: str = ""
+
+
+def create_coupon(spec: CouponSpec) -> Coupon:
+    """A new coupon; codes are unique case-insensitively."""
+    code = spec.code.strip().upper()
+    if not code.replace("-", "").replace("_", "").isalnum() or len(code) > 40:
+        raise DomainError("Codes use letters, digits, - and _ (at most 40).", code="bad_code")
+    if get_coupon_by_code(code) is not None:
+        raise DomainError(f"A coupon {code} already exists.", code="coupon_exists")
+    if spec.kind is CouponKind.PERCENT and not 0 < spec.percent_off_bp <= 10_000:
+        raise DomainError("A percentage must be above 0 and at most 100.", code="bad_percent")
+    if spec.kind is CouponKind.FIXED and (spec.amount_off is None or spec.amount_off.amount <= 0):
+        raise DomainError("A fixed coupon needs a positive amount.", code="bad_amount")
+    currency = spec.amount_off.currency if spec.amount_off else spec.currency
+    if (spec.minimum or spec.max_discount) and not currency:
+        raise DomainError("A minimum or a cap needs a currency.", code="needs_currency")
+    coupon = Coupon(
+        code=code, kind=spec.kind, description=spec.description,
+        percent_off_bp=spec.percent_off_bp,
+        amount_off_minor=spec.amount_off.amount if spec.amount_off else 0,
+        currency=currency, minimum_minor=spec.minimum, max_discount_minor=spec.max_discount,
+        max_uses=spec.max_uses, max_uses_per_user=spec.max_uses_per_user,
+        valid_from=spec.valid_from, valid_until=spec.valid_until,
+    )  # fmt: skip
+    if spec.course_ids:
+        from app.catalog.models import Course
+
+        coupon.courses = list(
+            db.session.scalars(select(Course).where(Course.id.in_(spec.course_ids)))
+        )
+    db.session.add(coupon)
+    db.session.flush()
+    return coupon
+
+
+def reserve_coupon(
+    coupon_id: int, user_id: int, order_id: int, discount: Money, now: datetime | None = None
+) -> CouponRedemption:
+    """Take one use of the coupon for the order, or CouponInvalid when none is left.
+
+    The coupon row is locked (SELECT ... FOR UPDATE) for the rest of the transaction, so the
+    total and per-user limits hold under any number of concurrent checkouts.
+    """
+    stmt = (
+        select(Coupon)
+        .where(Coupon.id == coupon_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    coupon = db.session.scalars(stmt).one()
+    check_window(coupon, now or utcnow())
+    check_uses(coupon, user_id)
+    coupon.uses += 1
+    redemption = CouponRedemption(
+        coupon_id=coupon.id, user_id=user_id, order_id=order_id,
+        discount_minor=discount.amount, currency=discount.currency,
+    )  # fmt: skip
+    db.session.add(redemption)
+    db.session.flush()
+    return redemption
+
+
+def _order_redemption(order_id: int) -> CouponRedemption | None:
+    stmt = select(CouponRedemption).where(CouponRedemption.order_id == order_id).with_for_update()
+    return db.session.scalars(stmt).first()
+
+
+def redeem_coupon(order_id: int) -> CouponRedemption | None:
+    """Make the order's reserved use final (idempotent; None when the order used no coupon)."""
+    redemption = _order_redemption(order_id)
+    if redemption is not None and redemption.status == RedemptionStatus.RESERVED:
+        redemption.status = RedemptionStatus.REDEEMED
+    return redemption
+
+
+def release_coupon(order_id: int) -> CouponRedemption | None:
+    """Give the order's reserved use back (idempotent; a redeemed use stays used)."""
+    redemption = _order_redemption(order_id)
+    if redemption is None or redemption.status != RedemptionStatus.RESERVED:
+        return redemption
+    redemption.status = RedemptionStatus.RELEASED
+    db.session.execute(
+        update(Coupon).where(Coupon.id == redemption.coupon_id).values(uses=Coupon.uses - 1)
+    )
+    return redemption

@@ -1,0 +1,178 @@
+"""The cart page and its HTMX actions: add, remove, coupon, currency and country."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, url_for
+from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
+from flask_login import user_logged_in
+from htmx_flask import request
+
+from app.accounts.access import viewer
+from app.accounts.models import User
+from app.cart import bp, queries, services
+from app.cart.forms import AddToCartForm, CountryForm, CouponForm, CurrencyForm, EmptyForm
+from app.cart.web import anonymous_cart, current_cart, set_cart_cookie
+from app.catalog.models import Course
+from app.catalog.queries import get_course_page
+from app.core.errors import DomainError
+from app.core.htmx import redirect_to, render
+from app.core.security import is_safe_redirect
+from app.core.visitor import choose_currency, visitor_currency
+from app.extensions import db
+
+UPDATED = "cart-updated"
+bp.after_app_request(set_cart_cookie)
+
+
+@bp.app_context_processor
+def _cart_badge() -> dict[str, int]:
+    cart = current_cart()
+    return {"cart_count": queries.count_items(cart.id) if cart else 0}
+
+
+@user_logged_in.connect
+def _merge_on_login(_app: object, user: User, **_: object) -> None:
+    """The cart built before logging in follows the user."""
+    cart = anonymous_cart()
+    if cart is not None:
+        services.merge_carts(cart, user)
+        db.session.commit()
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next", "")
+    return target if is_safe_redirect(target) else default
+
+
+def _cart_response(status: int = 200, **context: object) -> Response:
+    cart = current_cart(create=True)
+    assert cart is not None
+    view = services.view_cart(cart, viewer())
+    return render(
+        "cart/cart_page.html", "cart/partials/cart.html", status,
+        view=view, coupon_form=context.pop("coupon_form", None) or CouponForm(),
+        country_form=CountryForm(country=view.country), form=EmptyForm(), **context,
+    )  # fmt: skip
+
+
+@bp.get("/cart")
+def cart_page() -> ResponseReturnValue:
+    return _cart_response()
+
+
+@bp.get("/cart/badge")
+def badge() -> ResponseReturnValue:
+    return render("cart/partials/badge.html", "cart/partials/badge.html")
+
+
+def _add_button(course: Course, status: int, message: str | None) -> Response:
+    state = queries.purchase_state(course, viewer(), current_cart(), visitor_currency())
+    return render(
+        "cart/partials/add_button.html", "cart/partials/add_button.html", status,
+        course=course, state=state, message=message, form=AddToCartForm(),
+    )  # fmt: skip
+
+
+@bp.post("/cart/items")
+def add_item() -> ResponseReturnValue:
+    form = AddToCartForm()
+    course = queries.load_course(form.course_id.data) if form.validate_on_submit() else None
+    if course is None:
+        return _add_button_missing()
+    try:
+        cart = current_cart(create=True)
+        assert cart is not None
+        services.add_course(cart, course.id, viewer())
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        return _refused(get_course_page(course.slug) or course, err)
+    if not request.htmx:
+        flash(f"“{course.title}” is in your cart.", "success")
+        return redirect_to(_back(url_for("cart.cart_page")))
+    response = _add_button(get_course_page(course.slug) or course, 200, None)
+    response.headers["HX-Trigger"] = UPDATED
+    return response
+
+
+def _add_button_missing() -> Response:
+    flash("That course could not be found.", "error")
+    return redirect_to(url_for("catalog.course_list"))
+
+
+def _refused(course: Course, err: DomainError) -> Response:
+    if request.htmx:
+        return _add_button(course, 422, err.message)
+    flash(err.message, "error")
+    return redirect_to(_back(url_for("catalog.course_detail", slug=course.slug)))
+
+
+@bp.post("/cart/items/<int:course_id>/delete")
+def remove_item(course_id: int) -> ResponseReturnValue:
+    cart = current_cart()
+    if cart is not None and EmptyForm().validate_on_submit():
+        services.remove_course(cart, course_id)
+        db.session.commit()
+    if not request.htmx:
+        return redirect_to(url_for("cart.cart_page"))
+    response = _cart_response()
+    response.headers["HX-Trigger"] = UPDATED
+    return response
+
+
+@bp.post("/cart/coupon")
+def apply_coupon() -> ResponseReturnValue:
+    form = CouponForm()
+    cart = current_cart(create=True)
+    if form.validate_on_submit() and cart is not None:
+        try:
+            services.apply_coupon(cart, form.code.data or "", viewer())
+            db.session.commit()
+            return _after_change(f"Coupon {(form.code.data or '').upper()} applied.")
+        except DomainError as err:
+            db.session.rollback()
+            form.code.errors = [err.message]
+    return _cart_response(422, coupon_form=form)
+
+
+@bp.post("/cart/coupon/delete")
+def remove_coupon() -> ResponseReturnValue:
+    cart = current_cart()
+    if cart is not None and EmptyForm().validate_on_submit():
+        services.remove_coupon(cart)
+        db.session.commit()
+    return _after_change("Coupon removed.")
+
+
+def _after_change(message: str) -> Response:
+    if request.htmx:
+        return _cart_response(notice=message, coupon_form=CouponForm(formdata=None))
+    flash(message, "success")
+    return redirect_to(url_for("cart.cart_page"))
+
+
+@bp.post("/cart/country")
+def set_country() -> ResponseReturnValue:
+    form = CountryForm()
+    cart = current_cart(create=True)
+    if form.validate_on_submit() and cart is not None:
+        services.set_country(cart, form.country.data or None)
+        db.session.commit()
+    return _after_change("Tax updated for your country.")
+
+
+@bp.post("/currency")
+def set_currency() -> ResponseReturnValue:
+    form = CurrencyForm()
+    form.currency.choices = list(current_app.config["SUPPORTED_CURRENCIES"])
+    code = form.currency.data or ""
+    if not form.validate_on_submit() or not choose_currency(code):
+        flash("That currency is not available.", "error")
+        return redirect_to(_back(url_for("catalog.home")))
+    cart = current_cart()
+    dropped = services.set_currency(cart, code) if cart is not None else []
+    db.session.commit()
+    for title in dropped:
+        flash(f"“{title}” has no price in {code} and left your cart.", "warning")
+    return redirect_to(_back(url_for("catalog.home")))

@@ -1,0 +1,194 @@
+"""Orders with their frozen price snapshot, status history, and idempotency keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.catalog.models import Course
+from app.core.models import TimestampMixin, str_enum, utcnow
+from app.core.money import Money
+from app.core.security import new_token
+from app.extensions import db
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    COMPLETED = "completed"  # free orders
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+PAID_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_REFUNDED,
+    OrderStatus.REFUNDED,
+    OrderStatus.COMPLETED,
+)
+OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED)
+
+
+class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(36), unique=True, default=new_token, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        str_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING, index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    subtotal_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    sale_discount_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    coupon_discount_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    total_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
+    coupon_code: Mapped[str | None] = mapped_column(String(40))
+    tax_country: Mapped[str | None] = mapped_column(String(2))
+    tax_name: Mapped[str] = mapped_column(String(40), default="Tax", nullable=False)
+    tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    tax_inclusive: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Webhook received -> enrollments created, for the latency figure admins watch.
+    first_webhook_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(lazy="raise")
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id", lazy="raise"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="OrderEvent.id", lazy="raise"
+    )
+
+    __table_args__ = (
+        CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_range"
+        ),
+    )
+
+    def money(self, amount: int) -> Money:
+        return Money(amount, self.currency)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status in PAID_STATUSES
+
+    @property
+    def discount_minor(self) -> int:
+        return self.sale_discount_minor + self.coupon_discount_minor
+
+
+class OrderItemStatus(StrEnum):
+    ACTIVE = "active"
+    REFUNDED = "refunded"
+
+
+class OrderItem(db.Model):  # type: ignore[name-defined,misc]
+    """One course of an order, with the prices frozen when the order was placed."""
+
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    base_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    sale_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    sale_slug: Mapped[str | None] = mapped_column(String(80))
+    coupon_discount_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    total_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    refunded_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    status: Mapped[OrderItemStatus] = mapped_column(
+        str_enum(OrderItemStatus, "order_item_status"), default=OrderItemStatus.ACTIVE
+    )
+
+    order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
+    course: Mapped[Course] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "course_id"),
+        CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_range"
+        ),
+    )
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.total_minor - self.refunded_minor
+
+
+class OrderEvent(db.Model):  # type: ignore[name-defined,misc]
+    """Every status change of an order, with when and why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str] = mapped_column(String(24), nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+
+
+class IdempotencyKey(db.Model):  # type: ignore[name-defined,misc]
+    """The first response to a key, replayed for the same request and refused for another."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    scope: Mapped[str] = mapped_column(String(40), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key"),)

@@ -1,0 +1,136 @@
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.cart import queries
+from app.learning.models import EnrollmentSource
+from app.learning.services import grant_enrollment
+from tests.cart.conftest import make_coupon
+from tests.conftest import login_as
+from tests.factories import PASSWORD, make_course, make_user
+
+HX = {"HX-Request": "true"}
+
+
+def _add(client: FlaskClient, course_id: int, htmx: bool = True) -> object:
+    return client.post("/cart/items", data={"course_id": course_id}, headers=HX if htmx else {})
+
+
+def test_add_by_htmx_refreshes_the_badge(client: FlaskClient) -> None:
+    course = make_course("Kotlin", prices={"USD": 2500})
+    response = client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "cart-updated"
+    assert "Go to cart" in response.text and "<html" not in response.text
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("cart=") and "HttpOnly" in cookie
+    badge = client.get("/cart/badge")
+    assert re.search(r'id="cart-badge"[^>]*>1<', badge.text)
+    again = client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    assert again.status_code == 422
+    assert "already in your cart" in again.text and "Go to cart" in again.text
+
+
+def test_add_without_javascript_redirects_back(client: FlaskClient) -> None:
+    course = make_course("Scala", prices={"USD": 2500})
+    response = client.post(
+        "/cart/items", data={"course_id": course.id, "next": f"/courses/{course.slug}"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/courses/{course.slug}"
+    page = client.get(f"/courses/{course.slug}")
+    assert "is in your cart" in page.text and "Go to cart" in page.text
+
+
+def test_refusal_is_shown_in_place(client: FlaskClient) -> None:
+    course = make_course("Rupee course", prices={"INR": 99900})
+    response = client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    assert response.status_code == 422
+    assert "has no price in USD" in response.text
+
+
+def test_tampered_cookie_is_ignored(client: FlaskClient) -> None:
+    course = make_course(prices={"USD": 100})
+    client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    client.set_cookie("cart", "forged-token")
+    assert ">0<" in client.get("/cart/badge").text
+
+
+def test_cart_page_recomputes_on_remove_and_coupon(client: FlaskClient) -> None:
+    a = make_course("Alpha", prices={"USD": 3000})
+    b = make_course("Beta", prices={"USD": 1000})
+    for course in (a, b):
+        client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    page = client.get("/cart")
+    assert "Alpha" in page.text and "$40.00" in page.text
+    make_coupon("QUARTER", percent_off_bp=2500)
+    applied = client.post("/cart/coupon", data={"code": "quarter"}, headers=HX)
+    assert applied.status_code == 200 and "<html" not in applied.text
+    assert "Coupon QUARTER applied" in applied.text and "$30.00" in applied.text
+    wrong = client.post("/cart/coupon", data={"code": "NOPE"}, headers=HX)
+    assert wrong.status_code == 422 and "Coupon is invalid." in wrong.text
+    removed = client.post(f"/cart/items/{a.id}/delete", headers=HX)
+    assert removed.headers["HX-Trigger"] == "cart-updated"
+    assert "Alpha" not in removed.text and "$7.50" in removed.text
+    no_coupon = client.post("/cart/coupon/delete", headers=HX)
+    assert "$10.00" in no_coupon.text
+
+
+def test_coupon_error_without_javascript(client: FlaskClient, db_session: Session) -> None:
+    client.post("/cart/items", data={"course_id": make_course(prices={"USD": 100}).id})
+    make_coupon("OLD", valid_until=None).active = False
+    db_session.flush()
+    response = client.post("/cart/coupon", data={"code": "old"})
+    assert response.status_code == 422
+    assert "<html" in response.text and "no longer active" in response.text
+
+
+def test_owned_course_page_says_so(client: FlaskClient, db_session: Session) -> None:
+    user = make_user()
+    course = make_course("Mine", prices={"USD": 100})
+    grant_enrollment(user.id, course.id, EnrollmentSource.ADMIN)
+    login_as(client, user)
+    page = client.get(f"/courses/{course.slug}")
+    assert "You're enrolled in this course." in page.text
+    response = client.post("/cart/items", data={"course_id": course.id}, headers=HX)
+    assert response.status_code == 422 and "already own" in response.text
+
+
+def test_login_merges_the_anonymous_cart(client: FlaskClient) -> None:
+    user = make_user()
+    course = make_course(prices={"USD": 100})
+    client.post("/cart/items", data={"course_id": course.id})
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    cart = queries.get_user_cart(user.id)
+    assert cart is not None and queries.cart_course_ids(cart.id) == {course.id}
+    assert ">1<" in client.get("/cart/badge").text
+
+
+def test_currency_switch_moves_the_cart(client: FlaskClient) -> None:
+    course = make_course("Dual", prices={"USD": 1000, "INR": 79900})
+    only = make_course("Only dollars", prices={"USD": 1000})
+    for c in (course, only):
+        client.post("/cart/items", data={"course_id": c.id})
+    response = client.post("/currency", data={"currency": "INR", "next": "/cart"})
+    assert response.status_code == 303
+    page = client.get("/cart")
+    assert "₹799.00" in page.text
+    assert 'class="cart-line-title"' in page.text and ">Only dollars</a>" not in page.text
+    assert "has no price in INR and left your cart" in page.text
+
+
+def test_sale_price_is_shown_struck_through(client: FlaskClient, db_session: Session) -> None:
+    from datetime import timedelta
+
+    from app.cart.services import SaleSpec, create_sale
+    from app.core.models import utcnow
+
+    course = make_course("On sale", prices={"USD": 10000})
+    now = utcnow()
+    create_sale(SaleSpec(slug="summer2024", name="Summer sale", percent_off_bp=3000,
+                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1),
+                         course_ids=[course.id]))  # fmt: skip
+    for url in (f"/courses/{course.slug}", "/courses"):
+        text = client.get(url).text
+        assert "$70.00" in text and '<s class="price-list">' in text and "Summer sale" in text
