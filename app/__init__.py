@@ -23,7 +23,7 @@ from app.extensions import (
 )
 
 # Domain packages with views, in DESIGN.md's import order.
-DOMAINS = ("accounts", "catalog", "learning", "cart", "checkout")
+DOMAINS = ("accounts", "notifications", "catalog", "learning", "cart", "checkout", "payments")
 ENTRY_PACKAGES = ("api",)
 
 
@@ -100,9 +100,11 @@ def _register_cli(app: Flask) -> None:
     from app.cart.cli import coupons_cli, sales_cli
     from app.demo import seed_demo_command
     from app.devserver import dev_command
+    from app.payments.cli import orders_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(coupons_cli)
     app.cli.add_command(sales_cli)
+    app.cli.add_command(orders_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(dev_command)

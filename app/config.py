@@ -52,8 +52,9 @@ def parse_tax_rules(raw: str) -> dict[str, tuple[str, int, bool]]:
 
 
 def _pairs(raw: str) -> dict[str, str]:
+    """'INR:IN,USD:US' -> {"INR": "IN", "USD": "US"} (keys upper-cased, values as written)."""
     pairs = (item.split(":", 1) for item in raw.split(",") if ":" in item)
-    return {k.strip().upper(): v.strip().upper() for k, v in pairs}
+    return {k.strip().upper(): v.strip() for k, v in pairs}
 
 
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -99,6 +100,27 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "REGISTER_RATE_LIMIT_IP": env.get("REGISTER_RATE_LIMIT_IP", "10 per hour"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WORKER_MAINTENANCE_INTERVAL": _int(env, "WORKER_MAINTENANCE_INTERVAL", 60),
+        "WORKER_JOB_MONITORING_INTERVAL": _int(env, "WORKER_JOB_MONITORING_INTERVAL", 10),
+        "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
+        # Payments
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "RAZORPAY_KEY_ID": env.get("RAZORPAY_KEY_ID", ""),
+        "RAZORPAY_KEY_SECRET": env.get("RAZORPAY_KEY_SECRET", ""),
+        "RAZORPAY_WEBHOOK_SECRET": env.get("RAZORPAY_WEBHOOK_SECRET", ""),
+        "RAZORPAY_API_BASE": env.get("RAZORPAY_API_BASE", ""),
+        "RAZORPAY_CHECKOUT_JS": env.get(
+            "RAZORPAY_CHECKOUT_JS", "https://checkout.razorpay.com/v1/checkout.js"
+        ),
+        "PAYMENT_PROVIDERS": _pairs(env.get("PAYMENT_PROVIDERS", "USD:stripe,INR:razorpay")),
+        "PAYMENT_SESSION_MINUTES": _int(env, "PAYMENT_SESSION_MINUTES", 60),
+        "SANDBOX_PAYMENTS": env.get("SANDBOX_PAYMENTS", "auto").lower(),
+        "REFUND_WINDOW_DAYS": _int(env, "REFUND_WINDOW_DAYS", 14),
+        "REFUND_MAX_PROGRESS": _int(env, "REFUND_MAX_PROGRESS", 30),
+        # Mail
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "Coursefront <no-reply@coursefront.local>"),
     }
     if overrides:
         cfg.update(overrides)
@@ -115,6 +137,8 @@ def check_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"APP_ENV=production needs {', '.join(missing)} to be set")
     if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(str(cfg["SECRET_KEY"])) < 32:
         raise ConfigError("APP_ENV=production needs a random SECRET_KEY of at least 32 characters")
+    if cfg.get("SANDBOX_PAYMENTS") == "on":
+        raise ConfigError("The sandbox payment provider is refused when APP_ENV=production")
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -46,12 +46,18 @@ def _commands(app: Flask) -> dict[str, list[str]]:
     rq = str(bindir / "rq") if (bindir / "rq").exists() else "rq"
     return {
         "web": [
-            gunicorn, "wsgi:app", "--bind", f"127.0.0.1:{app.config['PORT']}",
-            "--workers", str(app.config["WEB_CONCURRENCY"]), "--access-logfile", "-",
+            gunicorn,
+            "wsgi:app",
+            "--bind",
+            f"127.0.0.1:{app.config['PORT']}",
+            "--workers",
+            str(app.config["WEB_CONCURRENCY"]),
+            "--access-logfile",
+            "-",
         ],
         "worker": [python, "worker.py"],
         "cron": [rq, "cron", "app.jobs.schedule", "--url", app.config["REDIS_URL"]],
-    }  # fmt: skip
+    }
 
 
 def _pump(name: str, stream: IO[bytes]) -> None:
@@ -71,9 +77,13 @@ def _start(app: Flask) -> list[Child]:
     children = []
     for name, cmd in _commands(app).items():
         proc = subprocess.Popen(  # noqa: S603 - fixed argv of our own tools
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         assert proc.stdout is not None
         threading.Thread(target=_pump, args=(name, proc.stdout), daemon=True).start()
         children.append(Child(name, proc))
@@ -110,10 +120,15 @@ def _wait_until_up(url: str, children: list[Child], timeout: float = 60) -> bool
 def _banner(app: Flask) -> None:
     url = f"http://127.0.0.1:{app.config['PORT']}"
     lines = [
-        "", f"  Coursefront is running at {url}", "",
-        "  Demo logins (password: demo12345):", *[f"    {x}" for x in DEMO_LOGINS], "",
-        "  Press Ctrl-C to stop web, worker and scheduler.", "",
-    ]  # fmt: skip
+        "",
+        f"  Coursefront is running at {url}",
+        "",
+        "  Demo logins (password: demo12345):",
+        *[f"    {x}" for x in DEMO_LOGINS],
+        "",
+        "  Press Ctrl-C to stop web, worker and scheduler.",
+        "",
+    ]
     click.echo("\n".join(lines))
 
 

@@ -72,22 +72,39 @@ def _course_ids(slugs: tuple[str, ...]) -> tuple[int, ...]:
 @click.option("--valid-until", help="ISO date/time (UTC when no zone)")
 @click.option("--course", "courses", multiple=True, help="course slug it applies to (repeatable)")
 @click.option("--description", default="")
-def create_coupon(code: str, percent: str | None, amount: str | None, currency: str | None,
-                  minimum: str | None, max_discount: str | None, max_uses: int | None,
-                  per_user: int | None, valid_from: str | None, valid_until: str | None,
-                  courses: tuple[str, ...], description: str) -> None:  # fmt: skip
+def create_coupon(
+    code: str,
+    percent: str | None,
+    amount: str | None,
+    currency: str | None,
+    minimum: str | None,
+    max_discount: str | None,
+    max_uses: int | None,
+    per_user: int | None,
+    valid_from: str | None,
+    valid_until: str | None,
+    courses: tuple[str, ...],
+    description: str,
+) -> None:
     """Create a percentage (--percent) or fixed-amount (--amount, --currency) coupon."""
     if (percent is None) == (amount is None):
         raise click.UsageError("give exactly one of --percent and --amount")
     cur = currency.upper() if currency else None
     spec = services.CouponSpec(
-        code=code, kind=CouponKind.PERCENT if percent else CouponKind.FIXED,
+        code=code,
+        kind=CouponKind.PERCENT if percent else CouponKind.FIXED,
         percent_off_bp=_bp(percent) if percent else 0,
         amount_off=Money(_minor(amount, cur) or 0, cur) if amount and cur else None,
-        currency=cur, minimum=_minor(minimum, cur), max_discount=_minor(max_discount, cur),
-        max_uses=max_uses, max_uses_per_user=per_user, valid_from=_when(valid_from),
-        valid_until=_when(valid_until), course_ids=_course_ids(courses), description=description,
-    )  # fmt: skip
+        currency=cur,
+        minimum=_minor(minimum, cur),
+        max_discount=_minor(max_discount, cur),
+        max_uses=max_uses,
+        max_uses_per_user=per_user,
+        valid_from=_when(valid_from),
+        valid_until=_when(valid_until),
+        course_ids=_course_ids(courses),
+        description=description,
+    )
     try:
         coupon = services.create_coupon(spec)
         db.session.commit()
@@ -120,9 +137,17 @@ def list_coupons() -> None:
 @click.option("--price", "prices", multiple=True, help="fixed sale price SLUG:CURRENCY:AMOUNT")
 @click.option("--starts", help="ISO date/time; default now")
 @click.option("--ends", help="ISO date/time; default in 7 days")
-def create_sale(slug: str, name: str, percent: str | None, all_courses: bool,
-                categories: tuple[str, ...], courses: tuple[str, ...], prices: tuple[str, ...],
-                starts: str | None, ends: str | None) -> None:  # fmt: skip
+def create_sale(
+    slug: str,
+    name: str,
+    percent: str | None,
+    all_courses: bool,
+    categories: tuple[str, ...],
+    courses: tuple[str, ...],
+    prices: tuple[str, ...],
+    starts: str | None,
+    ends: str | None,
+) -> None:
     """Create a sale campaign: percent off a scope, or fixed prices per course."""
     fixed = []
     for entry in prices:
@@ -136,10 +161,16 @@ def create_sale(slug: str, name: str, percent: str | None, all_courses: bool,
     )
     start = _when(starts) or datetime.now(UTC)
     spec = services.SaleSpec(
-        slug=slug, name=name, starts_at=start, ends_at=_when(ends) or start + timedelta(days=7),
-        percent_off_bp=_bp(percent) if percent else 0, all_courses=all_courses,
-        course_ids=_course_ids(courses), category_ids=tuple(cats.values()), fixed_prices=fixed,
-    )  # fmt: skip
+        slug=slug,
+        name=name,
+        starts_at=start,
+        ends_at=_when(ends) or start + timedelta(days=7),
+        percent_off_bp=_bp(percent) if percent else 0,
+        all_courses=all_courses,
+        course_ids=_course_ids(courses),
+        category_ids=tuple(cats.values()),
+        fixed_prices=fixed,
+    )
     try:
         sale = services.create_sale(spec)
         db.session.commit()

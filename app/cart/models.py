@@ -98,6 +98,7 @@ class Coupon(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     max_uses: Mapped[int | None] = mapped_column(Integer)
     max_uses_per_user: Mapped[int | None] = mapped_column(Integer)
     # Reserved plus redeemed uses; reservations come back when their order fails or expires.
+    # It may exceed max_uses only when a late payment honours a released reservation.
     uses: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -108,7 +109,6 @@ class Coupon(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         Index("uq_coupons_code_upper", func.upper(code), unique=True),
         CheckConstraint("uses >= 0", name="uses_not_negative"),
-        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="uses_within_max"),
         CheckConstraint("percent_off_bp BETWEEN 0 AND 10000", name="percent_range"),
         CheckConstraint("amount_off_minor >= 0", name="amount_not_negative"),
         CheckConstraint(

@@ -170,7 +170,7 @@ def buyer_country(cart: Cart, user: User | None) -> str:
     if user is not None and user.country:
         return user.country
     mapping: dict[str, str] = current_app.config["CURRENCY_COUNTRY"]
-    return mapping.get(cart.currency, "")
+    return mapping.get(cart.currency, "").upper()
 
 
 def cart_lines(cart: Cart) -> list[Line]:

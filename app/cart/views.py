@@ -50,10 +50,15 @@ def _cart_response(status: int = 200, **context: object) -> Response:
     assert cart is not None
     view = services.view_cart(cart, viewer())
     return render(
-        "cart/cart_page.html", "cart/partials/cart.html", status,
-        view=view, coupon_form=context.pop("coupon_form", None) or CouponForm(),
-        country_form=CountryForm(country=view.country), form=EmptyForm(), **context,
-    )  # fmt: skip
+        "cart/cart_page.html",
+        "cart/partials/cart.html",
+        status,
+        view=view,
+        coupon_form=context.pop("coupon_form", None) or CouponForm(),
+        country_form=CountryForm(country=view.country),
+        form=EmptyForm(),
+        **context,
+    )
 
 
 @bp.get("/cart")
@@ -69,9 +74,14 @@ def badge() -> ResponseReturnValue:
 def _add_button(course: Course, status: int, message: str | None) -> Response:
     state = queries.purchase_state(course, viewer(), current_cart(), visitor_currency())
     return render(
-        "cart/partials/add_button.html", "cart/partials/add_button.html", status,
-        course=course, state=state, message=message, form=AddToCartForm(),
-    )  # fmt: skip
+        "cart/partials/add_button.html",
+        "cart/partials/add_button.html",
+        status,
+        course=course,
+        state=state,
+        message=message,
+        form=AddToCartForm(),
+    )
 
 
 @bp.post("/cart/items")

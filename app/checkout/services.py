@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from rq import Retry
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.cart.models import Cart, Coupon
+from app.cart.pricing import Breakdown
+from app.cart.services import empty_cart, redeem_coupon, reserve_coupon, view_cart
 from app.catalog.models import Course
+from app.checkout.jobs import send_order_receipt
 from app.checkout.models import Order, OrderEvent, OrderItem, OrderStatus
 from app.core.errors import DomainError
 from app.core.models import utcnow
+from app.core.money import Money
 from app.extensions import db
+from app.jobs.queues import enqueue_after_commit
 from app.learning.models import EnrollmentSource
 from app.learning.queries import owned_course_ids
 from app.learning.services import grant_enrollment
@@ -58,25 +67,121 @@ def enroll_free(user: User, course: Course, currency: str) -> Order:
     if owned_course_ids(user.id, [course.id]):
         raise OrderError("You are already enrolled in this course.", code="already_owned")
     order = Order(
-        user_id=user.id, currency=currency, subtotal_minor=0, total_minor=0, status=S.PENDING,
-    )  # fmt: skip
+        user_id=user.id,
+        currency=currency,
+        subtotal_minor=0,
+        total_minor=0,
+        status=S.PENDING,
+    )
     db.session.add(order)
     db.session.flush()
     db.session.add(
-        OrderItem(order_id=order.id, course_id=course.id, title=course.title, base_minor=0,
-                  sale_minor=0, total_minor=0)
-    )  # fmt: skip
+        OrderItem(
+            order_id=order.id,
+            course_id=course.id,
+            title=course.title,
+            base_minor=0,
+            sale_minor=0,
+            total_minor=0,
+        )
+    )
     db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=S.PENDING.value))
-    grant_enrollment(user.id, course.id, EnrollmentSource.FREE, order.id)
-    transition(order, S.COMPLETED, "free course")
-    order.fulfilled_at = utcnow()
+    complete_free_order(order)
     db.session.flush()
     return order
 
 
-def get_order_for(token: str, user: User) -> Order | None:
-    """The order with this token if the user may see it (its owner or an admin)."""
-    order = db.session.scalars(select(Order).where(Order.token == token)).first()
-    if order is None or (order.user_id != user.id and not user.is_admin):
-        return None
+def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
+    """Turn the cart into an order with a frozen price snapshot, reserving its coupon use.
+
+    Every amount is recomputed here from the database; nothing the browser says about prices
+    is used. A total of 0 completes the order and enrolls at once; the cart is emptied.
+    """
+    now = now or utcnow()
+    view = view_cart(cart, user, now)
+    if view.coupon_error:
+        raise OrderError(
+            f"Coupon {view.cart.coupon.code}: {view.coupon_error} "  # type: ignore[union-attr]
+            "Remove it to continue.",
+            code="coupon_invalid",
+        )
+    breakdown = view.breakdown
+    if not breakdown.lines:
+        raise OrderError("Your cart is empty.", code="cart_empty")
+    owned = owned_course_ids(user.id, [line.course_id for line in breakdown.lines])
+    if owned:
+        raise OrderError("You already own a course in your cart; remove it first.", code="owned")
+    order = _snapshot(user, view.cart.currency, breakdown, view.cart.coupon, now)
+    if view.cart.coupon is not None and breakdown.coupon_discount:
+        reserve_coupon(
+            view.cart.coupon.id,
+            user.id,
+            order.id,
+            Money(breakdown.coupon_discount, breakdown.currency),
+            now,
+        )
+    if order.total_minor == 0:
+        complete_free_order(order)
+    empty_cart(view.cart)
     return order
+
+
+def _snapshot(
+    user: User, currency: str, b: Breakdown, coupon: Coupon | None, now: datetime
+) -> Order:
+    order = Order(
+        user_id=user.id,
+        currency=currency,
+        subtotal_minor=b.sub_total,
+        sale_discount_minor=b.sale_discount,
+        coupon_discount_minor=b.coupon_discount,
+        tax_minor=b.tax_total,
+        total_minor=b.total,
+        coupon_id=coupon.id if coupon is not None and b.coupon_discount else None,
+        coupon_code=b.coupon_code if b.coupon_discount else None,
+        tax_country=b.tax.country or None,
+        tax_name=b.tax.name,
+        tax_rate_bp=b.tax.rate_bp,
+        tax_inclusive=b.tax.inclusive,
+        status=S.PENDING,
+        created_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+    for line in b.lines:
+        db.session.add(
+            OrderItem(
+                order_id=order.id,
+                course_id=line.course_id,
+                title=line.title,
+                base_minor=line.base_price,
+                sale_minor=line.sale_price,
+                sale_slug=line.sale_slug,
+                coupon_discount_minor=line.coupon_discount,
+                tax_minor=line.tax_total,
+                total_minor=line.total,
+            )
+        )
+    db.session.add(
+        OrderEvent(
+            order_id=order.id, from_status=None, to_status=S.PENDING.value, note="order placed"
+        )
+    )
+    db.session.flush()
+    return order
+
+
+def complete_free_order(order: Order) -> None:
+    """Nothing to pay: enroll in every course now and close the order."""
+    for item in load_items(order.id):
+        grant_enrollment(order.user_id, item.course_id, EnrollmentSource.FREE, order.id)
+    redeem_coupon(order.id)
+    transition(order, S.COMPLETED, "nothing to pay")
+    order.fulfilled_at = utcnow()
+    enqueue_after_commit(send_order_receipt, order.id, retry=Retry(max=3, interval=[2, 4, 8]))
+
+
+def load_items(order_id: int) -> list[OrderItem]:
+    """The order's lines, in order."""
+    stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
+    return list(db.session.scalars(stmt))

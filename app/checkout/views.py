@@ -1,19 +1,117 @@
-"""Checkout and order pages."""
+"""Checkout, free enrollment and the order pages."""
 
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, flash, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import login_required
 
 from app.accounts.access import viewer
 from app.cart.forms import EmptyForm
+from app.cart.services import view_cart
 from app.cart.web import current_cart
 from app.catalog.queries import get_course_page
-from app.checkout import bp, services
+from app.checkout import bp, queries, services
+from app.checkout.forms import CheckoutForm
+from app.checkout.idempotency import request_hash
+from app.checkout.models import OrderStatus
 from app.core.errors import DomainError
-from app.core.htmx import redirect_to
+from app.core.htmx import redirect_to, render
 from app.core.visitor import visitor_currency
-from app.extensions import db
+from app.extensions import db, limiter
+from app.payments.providers import providers_for, sandbox_enabled
+from app.payments.queries import list_payments, list_refunds
+from app.payments.services import checkout_cart
+
+
+def _checkout_page(
+    form: CheckoutForm, status: int = 200, problem: str | None = None
+) -> ResponseReturnValue:
+    user, cart = viewer(), current_cart()
+    if cart is None or user is None:
+        return redirect_to(url_for("cart.cart_page"))
+    view = view_cart(cart, user)
+    if not view.breakdown.lines:
+        flash("Your cart is empty.", "info")
+        return redirect_to(url_for("cart.cart_page"))
+    return render(
+        "checkout/checkout.html",
+        "checkout/checkout.html",
+        status,
+        view=view,
+        form=form,
+        problem=problem,
+    )
+
+
+def _form(currency: str) -> CheckoutForm:
+    form = CheckoutForm()
+    form.provider.choices = [(p.name, p.label) for p in providers_for(currency)]
+    if not form.provider.data and form.provider.choices:
+        form.provider.data = form.provider.choices[0][0]
+    return form
+
+
+@bp.get("/checkout")
+@login_required
+def checkout_page() -> ResponseReturnValue:
+    cart = current_cart()
+    return _checkout_page(_form(cart.currency if cart else visitor_currency()))
+
+
+@bp.post("/checkout")
+@login_required
+@limiter.limit("30 per minute")
+def place_order() -> ResponseReturnValue:
+    user, cart = viewer(), current_cart()
+    if cart is None or user is None:
+        return redirect_to(url_for("cart.cart_page"))
+    form = _form(cart.currency)
+    if not form.validate_on_submit():
+        return _checkout_page(form, 422)
+    fingerprint = request_hash({"provider": form.provider.data, "terms": form.accept_terms.data})
+    try:
+        result = checkout_cart(
+            user, cart, form.provider.data or "", form.idempotency_key.data or "", fingerprint
+        )
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        if err.code == "idempotency_key_reused":
+            return _checkout_page(_form(cart.currency), 422, err.message)
+        return _checkout_page(form, 422 if err.status < 500 else err.status, err.message)
+    return redirect_to(result.redirect)
+
+
+@bp.get("/orders")
+@login_required
+def my_orders() -> ResponseReturnValue:
+    user = viewer()
+    assert user is not None
+    return render(
+        "checkout/orders.html", "checkout/orders.html", orders=queries.list_orders(user.id)
+    )
+
+
+@bp.get("/orders/<token>")
+@login_required
+def order_page(token: str) -> ResponseReturnValue:
+    order = queries.get_order_for(token, viewer())
+    if order is None:
+        abort(404)
+    order = queries.load_order(order.id)
+    payments = list_payments(order.id)
+    return render(
+        "checkout/order.html",
+        "checkout/partials/order_status.html",
+        order=order,
+        payments=payments,
+        refunds=list_refunds(order.id),
+        retry_choices=providers_for(order.currency),
+        canceled=request.args.get("canceled"),
+        waiting=order.status is OrderStatus.AWAITING_PAYMENT,
+        form=EmptyForm(),
+    )
 
 
 @bp.post("/courses/<slug>/enroll")
@@ -39,3 +137,8 @@ def enroll_free(slug: str) -> ResponseReturnValue:
         return redirect_to(url_for("catalog.course_detail", slug=slug))
     flash(f"You're enrolled in “{course.title}”. Enjoy the course!", "success")
     return redirect_to(url_for("learning.my_learning"))
+
+
+@bp.app_context_processor
+def _test_mode() -> dict[str, bool]:
+    return {"test_mode": sandbox_enabled()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -42,9 +42,13 @@ def _error_response(status: int, message: str | None = None, code: str = "") -> 
     if wants_json():
         return json_error(code or title.lower().replace(" ", "_"), text, status)
     response = render(
-        "errors/error.html", "errors/partials/error.html", status, status_code=status,
-        title=title, message=text,
-    )  # fmt: skip
+        "errors/error.html",
+        "errors/partials/error.html",
+        status,
+        status_code=status,
+        title=title,
+        message=text,
+    )
     if status == 429:
         response.headers.setdefault("Retry-After", "60")
     return response
@@ -66,9 +70,10 @@ def init_web(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_err: CSRFError) -> Response:
         return _error_response(
-            400, "Your form expired or was sent from elsewhere. Reload the page and try again.",
+            400,
+            "Your form expired or was sent from elsewhere. Reload the page and try again.",
             "csrf_failed",
-        )  # fmt: skip
+        )
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError) -> Response:
@@ -96,7 +101,7 @@ def init_web(app: Flask) -> None:
             return ""
         if value.is_zero and free_label:
             return free_label
-        return value.format(visitor_locale())
+        return value.format(visitor_locale() if has_request_context() else "en_US")
 
     @app.template_filter("money_of")
     def _money_of(currency: str, amount: int, free_label: str = "") -> str:

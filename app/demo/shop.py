@@ -24,21 +24,52 @@ def _course_ids(*slugs: str) -> tuple[int, ...]:
 
 def _coupons() -> list[CouponSpec]:
     return [
-        CouponSpec("WELCOME10", CouponKind.PERCENT, percent_off_bp=1000, max_uses_per_user=1,
-                   description="10% off your first order"),
-        CouponSpec("SAVE20", CouponKind.PERCENT, percent_off_bp=2000, currency="USD",
-                   minimum=3000, max_discount=2500, max_uses=500,
-                   description="20% off orders of $30 or more (up to $25 off)"),
-        CouponSpec("RUPEE500", CouponKind.FIXED, amount_off=Money(50000, "INR"),
-                   minimum=199900, description="₹500 off orders of ₹1,999 or more"),
-        CouponSpec("ML50", CouponKind.PERCENT, percent_off_bp=5000,
-                   course_ids=_course_ids(*ML_COURSES),
-                   description="Half price on the machine learning courses"),
-        CouponSpec("EXPIRED2025", CouponKind.PERCENT, percent_off_bp=1500,
-                   valid_until=datetime(2025, 12, 31, tzinfo=UTC), description="Last year's offer"),
-        CouponSpec("SPRING2027", CouponKind.PERCENT, percent_off_bp=1500,
-                   valid_from=datetime(2027, 3, 1, tzinfo=UTC), description="Not started yet"),
-    ]  # fmt: skip
+        CouponSpec(
+            "WELCOME10",
+            CouponKind.PERCENT,
+            percent_off_bp=1000,
+            max_uses_per_user=1,
+            description="10% off your first order",
+        ),
+        CouponSpec(
+            "SAVE20",
+            CouponKind.PERCENT,
+            percent_off_bp=2000,
+            currency="USD",
+            minimum=3000,
+            max_discount=2500,
+            max_uses=500,
+            description="20% off orders of $30 or more (up to $25 off)",
+        ),
+        CouponSpec(
+            "RUPEE500",
+            CouponKind.FIXED,
+            amount_off=Money(50000, "INR"),
+            minimum=199900,
+            description="₹500 off orders of ₹1,999 or more",
+        ),
+        CouponSpec(
+            "ML50",
+            CouponKind.PERCENT,
+            percent_off_bp=5000,
+            course_ids=_course_ids(*ML_COURSES),
+            description="Half price on the machine learning courses",
+        ),
+        CouponSpec(
+            "EXPIRED2025",
+            CouponKind.PERCENT,
+            percent_off_bp=1500,
+            valid_until=datetime(2025, 12, 31, tzinfo=UTC),
+            description="Last year's offer",
+        ),
+        CouponSpec(
+            "SPRING2027",
+            CouponKind.PERCENT,
+            percent_off_bp=1500,
+            valid_from=datetime(2027, 3, 1, tzinfo=UTC),
+            description="Not started yet",
+        ),
+    ]
 
 
 def seed_shop() -> tuple[int, int]:
@@ -54,9 +85,13 @@ def seed_shop() -> tuple[int, int]:
     now = utcnow()
     create_sale(
         SaleSpec(
-            slug="winter-data-sale", name="Winter sale", percent_off_bp=3000,
-            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
-            category_ids=(data,) if data else (), all_courses=data is None,
+            slug="winter-data-sale",
+            name="Winter sale",
+            percent_off_bp=3000,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=30),
+            category_ids=(data,) if data else (),
+            all_courses=data is None,
         )
-    )  # fmt: skip
+    )
     return coupons, 1

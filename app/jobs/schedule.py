@@ -7,6 +7,18 @@ from rq import cron
 from app.cart.jobs import clean_up_carts
 from app.jobs.maintenance import record_heartbeat
 from app.jobs.queues import QueueName
+from app.payments.jobs import (
+    expire_unpaid_orders,
+    reconcile_payments,
+    sweep_webhook_events,
+    write_daily_report,
+)
 
-cron.register(record_heartbeat, QueueName.LOW.value, interval=60)
-cron.register(clean_up_carts, QueueName.LOW.value, cron="*/15 * * * *")
+LOW, CRITICAL, DEFAULT = QueueName.LOW.value, QueueName.CRITICAL.value, QueueName.DEFAULT.value
+
+cron.register(record_heartbeat, LOW, interval=60)
+cron.register(sweep_webhook_events, CRITICAL, interval=60)
+cron.register(clean_up_carts, LOW, cron="*/15 * * * *")
+cron.register(reconcile_payments, DEFAULT, cron="*/30 * * * *")
+cron.register(expire_unpaid_orders, DEFAULT, cron="5 * * * *")
+cron.register(write_daily_report, LOW, cron="15 0 * * *")

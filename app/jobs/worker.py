@@ -20,7 +20,9 @@ def build_worker(app: Flask, name: str | None = None) -> Worker:
         connection=connection,
         job_class=AppJob,
         name=name,
+        # RQ's defaults (600 s, 30 s) leave a killed worker's job stranded for many minutes.
         maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+        job_monitoring_interval=app.config["WORKER_JOB_MONITORING_INTERVAL"],
     )
 
 

@@ -18,6 +18,8 @@ def my_learning() -> ResponseReturnValue:
     assert user is not None
     enrollments = queries.list_learning(user.id)
     return render(
-        "learning/my_learning.html", "learning/my_learning.html",
-        enrollments=enrollments, currency=visitor_currency(),
-    )  # fmt: skip
+        "learning/my_learning.html",
+        "learning/my_learning.html",
+        enrollments=enrollments,
+        currency=visitor_currency(),
+    )

@@ -8,8 +8,9 @@ from tests.factories import make_user
 
 def test_create_admin_and_set_role(app: Flask, db_session: Session) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create-admin", "Boss@Example.com", "--password",
-                                 "strong-pass-1"])  # fmt: skip
+    result = runner.invoke(
+        args=["users", "create-admin", "Boss@Example.com", "--password", "strong-pass-1"]
+    )
     assert result.exit_code == 0, result.output
     admin = get_user_by_email("boss@example.com")
     assert admin is not None and admin.role is Role.ADMIN

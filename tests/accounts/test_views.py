@@ -15,8 +15,13 @@ HX = {"HX-Request": "true"}
 
 
 def _register(client: FlaskClient, email: str = "new@example.com", next: str = "") -> TestResponse:
-    data = {"name": "New Person", "email": email, "password": "learning-2026",
-            "confirm": "learning-2026", "next": next}  # fmt: skip
+    data = {
+        "name": "New Person",
+        "email": email,
+        "password": "learning-2026",
+        "confirm": "learning-2026",
+        "next": next,
+    }
     return client.post("/register", data=data)
 
 
@@ -42,10 +47,14 @@ def test_register_logs_in_and_redirects(client: FlaskClient) -> None:
 def test_register_by_htmx_answers_with_hx_redirect(client: FlaskClient) -> None:
     response = client.post(
         "/register",
-        data={"name": "H X", "email": "hx@example.com", "password": "learning-2026",
-              "confirm": "learning-2026"},
+        data={
+            "name": "H X",
+            "email": "hx@example.com",
+            "password": "learning-2026",
+            "confirm": "learning-2026",
+        },
         headers=HX,
-    )  # fmt: skip
+    )
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == "/"
 
@@ -55,9 +64,16 @@ def test_register_errors_are_shown_and_nothing_is_created(client: FlaskClient) -
     response = _register(client, email="TAKEN@example.com")
     assert response.status_code == 422
     assert "already exists" in response.text
-    weak = client.post("/register", data={"name": "W", "email": "w@example.com",
-                                          "password": "password1", "confirm": "password1"},
-                       headers=HX)  # fmt: skip
+    weak = client.post(
+        "/register",
+        data={
+            "name": "W",
+            "email": "w@example.com",
+            "password": "password1",
+            "confirm": "password1",
+        },
+        headers=HX,
+    )
     assert weak.status_code == 422
     assert "too common" in weak.text and "<html" not in weak.text
     assert get_user_by_email("w@example.com") is None
@@ -103,8 +119,9 @@ def test_logout_needs_post(client: FlaskClient) -> None:
 def test_profile_update(client: FlaskClient, db_session: Session) -> None:
     user = make_user()
     login_as(client, user)
-    response = client.post("/account", data={"name": "Renamed Person", "email": user.email,
-                                             "country": "IN"})  # fmt: skip
+    response = client.post(
+        "/account", data={"name": "Renamed Person", "email": user.email, "country": "IN"}
+    )
     assert response.status_code == 303
     db_session.refresh(user)
     assert user.name == "Renamed Person" and user.country == "IN"
@@ -119,9 +136,12 @@ def test_password_change_signs_out_other_sessions(app: Flask, client: FlaskClien
     login_as(other, user)
     response = client.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "fresh-start-42",
-              "confirm": "fresh-start-42"},
-    )  # fmt: skip
+        data={
+            "current_password": PASSWORD,
+            "new_password": "fresh-start-42",
+            "confirm": "fresh-start-42",
+        },
+    )
     assert response.status_code == 303
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302  # the other device is signed out
@@ -161,12 +181,21 @@ def test_login_is_rate_limited_per_account(client: FlaskClient) -> None:
             ).status_code
         )
     assert statuses == [422] * 5 + [429]
-    blocked = client.post("/login", data={"email": user.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.99"})  # fmt: skip
+    blocked = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.99"},
+    )
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.text
-    assert client.post("/login", data={"email": "other@example.com", "password": "x"},
-                       environ_base={"REMOTE_ADDR": "10.0.0.98"}).status_code == 422  # fmt: skip
+    assert (
+        client.post(
+            "/login",
+            data={"email": "other@example.com", "password": "x"},
+            environ_base={"REMOTE_ADDR": "10.0.0.98"},
+        ).status_code
+        == 422
+    )
 
 
 def test_login_is_rate_limited_per_ip(client: FlaskClient) -> None:
@@ -180,10 +209,17 @@ def test_login_is_rate_limited_per_ip(client: FlaskClient) -> None:
 
 def test_registration_is_rate_limited_per_ip(client: FlaskClient) -> None:
     statuses = [
-        client.post("/register", data={"name": "N", "email": f"r{i}@example.com",
-                                       "password": "short", "confirm": "short"}).status_code
+        client.post(
+            "/register",
+            data={
+                "name": "N",
+                "email": f"r{i}@example.com",
+                "password": "short",
+                "confirm": "short",
+            },
+        ).status_code
         for i in range(11)
-    ]  # fmt: skip
+    ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
 

@@ -12,8 +12,15 @@ def test_create_estimate_and_coupon_flow(client: FlaskClient) -> None:
 
     course = make_course("Internship", prices={"INR": 43176})
     now = utcnow()
-    create_sale(SaleSpec(slug="summer2024", name="Summer", starts_at=now - timedelta(hours=1),
-                         ends_at=now + timedelta(days=1), fixed_prices=[(course.id, "INR", 16776)]))  # fmt: skip
+    create_sale(
+        SaleSpec(
+            slug="summer2024",
+            name="Summer",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=1),
+            fixed_prices=[(course.id, "INR", 16776)],
+        )
+    )
     created = client.post(
         "/api/v1/cart", json={"currency": "INR", "products": [{"course_slug": course.slug}]}
     )
@@ -36,9 +43,12 @@ def test_create_estimate_and_coupon_flow(client: FlaskClient) -> None:
     applied = client.post(f"/api/v1/cart/{token}/coupon", json={"coupon": "save20"})
     assert applied.status_code == 200
     assert applied.json["data"] == {
-        "coupon_applied": True, "coupon_code": "SAVE20", "discount_amount": 3355,
-        "new_total": 15837, "currency_code": "INR",
-    }  # fmt: skip
+        "coupon_applied": True,
+        "coupon_code": "SAVE20",
+        "discount_amount": 3355,
+        "new_total": 15837,
+        "currency_code": "INR",
+    }
 
     refused = client.post(f"/api/v1/cart/{token}/coupon", json={"coupon": "NOPE"})
     assert refused.status_code == 422

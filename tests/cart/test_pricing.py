@@ -73,8 +73,9 @@ def test_best_campaign_wins_and_never_raises_a_price() -> None:
 
 def test_coupon_applies_only_to_its_courses_and_respects_the_cap() -> None:
     lines = [Line(1, "A", 8000), Line(2, "B", 2000)]
-    scoped = CouponTerms(code="A50", kind=CouponKind.PERCENT, percent_off_bp=5000,
-                         course_ids=frozenset({1}))  # fmt: skip
+    scoped = CouponTerms(
+        code="A50", kind=CouponKind.PERCENT, percent_off_bp=5000, course_ids=frozenset({1})
+    )
     b = price_cart("USD", lines, coupon=scoped)
     assert [ln.coupon_discount for ln in b.lines] == [4000, 0]
     capped = CouponTerms(
@@ -150,8 +151,14 @@ def test_breakdown_invariants(lines, campaigns, coupon, tax) -> None:  # type: i
     assert b.total == b.sub_total - b.discount_amount + added_tax
     assert b.total == sum(line.total for line in b.lines)
     for line in b.lines:
-        for amount in (line.base_price, line.sale_price, line.coupon_discount, line.tax_total,
-                       line.total, line.sale_discount):  # fmt: skip
+        for amount in (
+            line.base_price,
+            line.sale_price,
+            line.coupon_discount,
+            line.tax_total,
+            line.total,
+            line.sale_discount,
+        ):
             assert isinstance(amount, int) and amount >= 0
         assert line.sale_price <= line.base_price
         assert line.coupon_discount <= line.sale_price

@@ -128,9 +128,16 @@ def test_sale_price_is_shown_struck_through(client: FlaskClient, db_session: Ses
 
     course = make_course("On sale", prices={"USD": 10000})
     now = utcnow()
-    create_sale(SaleSpec(slug="summer2024", name="Summer sale", percent_off_bp=3000,
-                         starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1),
-                         course_ids=[course.id]))  # fmt: skip
+    create_sale(
+        SaleSpec(
+            slug="summer2024",
+            name="Summer sale",
+            percent_off_bp=3000,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=1),
+            course_ids=[course.id],
+        )
+    )
     for url in (f"/courses/{course.slug}", "/courses"):
         text = client.get(url).text
         assert "$70.00" in text and '<s class="price-list">' in text and "Summer sale" in text

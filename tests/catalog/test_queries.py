@@ -54,8 +54,13 @@ def test_filters(db_session: Session) -> None:
         "Figma Basics", category=design, level=CourseLevel.BEGINNER, prices={"USD": 0, "INR": 0}
     )
     make_course("Advanced Go", category=code, level=CourseLevel.ADVANCED, language="en")
-    make_course("Go en Español", category=code, level=CourseLevel.BEGINNER, language="es",
-                prices={"INR": 49900})  # fmt: skip
+    make_course(
+        "Go en Español",
+        category=code,
+        level=CourseLevel.BEGINNER,
+        language="es",
+        prices={"INR": 49900},
+    )
     assert _titles(CourseSearch(category=design.slug)) == ["Figma Basics"]
     assert set(_titles(CourseSearch(level="beginner"))) == {"Figma Basics", "Go en Español"}
     assert _titles(CourseSearch(language="es")) == ["Go en Español"]
@@ -79,8 +84,11 @@ def test_sorting(db_session: Session) -> None:
 
 def test_pagination_and_stats(db_session: Session) -> None:
     for i in range(5):
-        make_course(f"Course {i}", days_ago=i,
-                    chapters=[("One", [("a", 60), ("b", 120)]), ("Two", [("c", 30)])])  # fmt: skip
+        make_course(
+            f"Course {i}",
+            days_ago=i,
+            chapters=[("One", [("a", 60), ("b", 120)]), ("Two", [("c", 30)])],
+        )
     page = queries.search_courses(CourseSearch(page=2), "USD", 2)
     assert page.total == 5 and page.pages == 3 and page.has_next and page.has_prev
     assert [c.course.title for c in page.items] == ["Course 2", "Course 3"]

@@ -219,3 +219,10 @@ def delete_idle_carts(idle: timedelta, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - idle
     result = db.session.execute(delete(Cart).where(Cart.touched_at < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def empty_cart(cart: Cart) -> None:
+    """Remove every course and the coupon (after an order took them over)."""
+    db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
+    cart.coupon_id = None
+    touch(cart)

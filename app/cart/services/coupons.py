@@ -151,13 +151,19 @@ def create_coupon(spec: CouponSpec) -> Coupon:
     if (spec.minimum or spec.max_discount) and not currency:
         raise DomainError("A minimum or a cap needs a currency.", code="needs_currency")
     coupon = Coupon(
-        code=code, kind=spec.kind, description=spec.description,
+        code=code,
+        kind=spec.kind,
+        description=spec.description,
         percent_off_bp=spec.percent_off_bp,
         amount_off_minor=spec.amount_off.amount if spec.amount_off else 0,
-        currency=currency, minimum_minor=spec.minimum, max_discount_minor=spec.max_discount,
-        max_uses=spec.max_uses, max_uses_per_user=spec.max_uses_per_user,
-        valid_from=spec.valid_from, valid_until=spec.valid_until,
-    )  # fmt: skip
+        currency=currency,
+        minimum_minor=spec.minimum,
+        max_discount_minor=spec.max_discount,
+        max_uses=spec.max_uses,
+        max_uses_per_user=spec.max_uses_per_user,
+        valid_from=spec.valid_from,
+        valid_until=spec.valid_until,
+    )
     if spec.course_ids:
         from app.catalog.models import Course
 
@@ -188,9 +194,12 @@ def reserve_coupon(
     check_uses(coupon, user_id)
     coupon.uses += 1
     redemption = CouponRedemption(
-        coupon_id=coupon.id, user_id=user_id, order_id=order_id,
-        discount_minor=discount.amount, currency=discount.currency,
-    )  # fmt: skip
+        coupon_id=coupon.id,
+        user_id=user_id,
+        order_id=order_id,
+        discount_minor=discount.amount,
+        currency=discount.currency,
+    )
     db.session.add(redemption)
     db.session.flush()
     return redemption

@@ -41,9 +41,13 @@ def create_sale(spec: SaleSpec) -> Sale:
     if spec.percent_off_bp and not (spec.all_courses or spec.course_ids or spec.category_ids):
         raise DomainError("Say which courses the sale covers (all, categories or courses).")
     sale = Sale(
-        slug=slug, name=spec.name, starts_at=spec.starts_at, ends_at=spec.ends_at,
-        percent_off_bp=spec.percent_off_bp, all_courses=spec.all_courses,
-    )  # fmt: skip
+        slug=slug,
+        name=spec.name,
+        starts_at=spec.starts_at,
+        ends_at=spec.ends_at,
+        percent_off_bp=spec.percent_off_bp,
+        all_courses=spec.all_courses,
+    )
     if spec.course_ids:
         sale.courses = list(
             db.session.scalars(select(Course).where(Course.id.in_(spec.course_ids)))

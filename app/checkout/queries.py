@@ -1,0 +1,41 @@
+"""Order reads for pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.checkout.models import Order
+from app.extensions import db
+
+
+def list_orders(user_id: int, limit: int = 100) -> list[Order]:
+    """The user's orders, newest first, with their lines."""
+    stmt = (
+        select(Order)
+        .where(Order.user_id == user_id)
+        .options(selectinload(Order.items))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def load_order(order_id: int) -> Order:
+    """An order with its lines and status history."""
+    stmt = (
+        select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.items), selectinload(Order.events))
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one()
+
+
+def get_order_for(token: str, user: User | None) -> Order | None:
+    """The order with this token if the user may see it (its owner or an admin); else None."""
+    order = db.session.scalars(select(Order).where(Order.token == token)).first()
+    if order is None or user is None or (order.user_id != user.id and not user.is_admin):
+        return None
+    return order

@@ -1,0 +1,103 @@
+"""Notification rules: one per user and dedupe key, its email sent at most once when it can be.
+
+How a retried job behaves (services never commit; the job commits once at its end):
+- the email fails: notify() raises, the job's transaction rolls back the new row, and RQ's
+  retry inserts it again and sends the email;
+- the row was committed but its email not sent (a caller that caught the error and committed,
+  or a notification first recorded without an email): the next notify() with the same key
+  sends the email and sets `emailed_at`;
+- the email was sent but the commit was lost (crash in between): the retry sends it again.
+  SMTP offers no transaction to join, so this window stays; the Message-ID is derived from
+  the dedupe key, so mail clients that collapse duplicate Message-IDs show it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.core.errors import NotFound
+from app.core.models import utcnow
+from app.extensions import db
+from app.notifications import mail
+from app.notifications.models import Notification
+from app.notifications.queries import get_notification
+
+# (to, subject, text, html)
+Email = tuple[str, str, str, str | None]
+
+
+def notify(
+    user_id: int,
+    kind: str,
+    dedupe_key: str,
+    title: str,
+    body: str,
+    link: str | None = None,
+    email: Email | None = None,
+) -> Notification | None:
+    """Record the notification once per (user, dedupe_key); None when it already existed.
+
+    With `email`, it is sent after the insert unless this notification's email already went
+    out; a sending failure raises (the caller's job retries), and the row is locked meanwhile
+    so two concurrent runs cannot both send it.
+    """
+    stmt = (
+        insert(Notification)
+        .values(
+            user_id=user_id,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            title=title,
+            body=body,
+            link=link,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+        .returning(Notification.id)
+    )
+    created_id = db.session.scalar(stmt)
+    notification = _lock(user_id, dedupe_key)
+    if email is not None and notification.emailed_at is None:
+        _send(notification, email)
+    return notification if created_id is not None else None
+
+
+def mark_read(user_id: int, notification_id: int) -> Notification:
+    """The user's notification is read (idempotent); NotFound when it is not theirs."""
+    notification = get_notification(user_id, notification_id)
+    if notification is None:
+        raise NotFound("That notification does not exist.")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification
+
+
+def _lock(user_id: int, dedupe_key: str) -> Notification:
+    # FOR UPDATE waits for a concurrent sender to commit, then sees its emailed_at.
+    stmt = (
+        select(Notification)
+        .where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one()
+
+
+def _send(notification: Notification, email: Email) -> None:
+    to, subject, text, html = email
+    message = mail.build_email(to, subject, text, html, message_id=_message_id(notification))
+    mail.send_email(message)
+    notification.emailed_at = utcnow()
+    db.session.flush()
+
+
+def _message_id(notification: Notification) -> str:
+    """The same Message-ID on every attempt for one notification, so duplicates can collapse."""
+    digest = hashlib.sha256(
+        f"{notification.user_id}:{notification.dedupe_key}".encode()
+    ).hexdigest()[:32]
+    return f"<notification.{digest}@{mail.sender_domain()}>"

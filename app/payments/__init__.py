@@ -1,0 +1,5 @@
+"""Payments, refunds and webhook events; providers: sandbox, Stripe and Razorpay."""
+
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)

@@ -1,0 +1,34 @@
+"""Payment forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, Length
+
+from app.core.security import new_token
+
+
+class SandboxForm(FlaskForm):  # type: ignore[misc]
+    card = StringField("Test card number", validators=[Length(max=24)])
+    action = HiddenField(validators=[AnyOf(["pay", "decline", "cancel"])])
+
+
+class RetryForm(FlaskForm):  # type: ignore[misc]
+    provider = RadioField("Pay with", choices=[])
+
+
+class RefundForm(FlaskForm):  # type: ignore[misc]
+    courses = SelectMultipleField("Courses to refund", choices=[], coerce=int)
+    reason = TextAreaField(
+        "Why are you asking for a refund? (optional)", validators=[Length(max=1000)]
+    )
+    confirm = BooleanField("I understand that I lose access to the refunded courses")
+    request_key = HiddenField(default=new_token)

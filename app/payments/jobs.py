@@ -1,0 +1,142 @@
+"""Payment jobs: ids in, idempotent, each commits its own work."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import render_template
+from rq import Retry, get_current_job
+from sqlalchemy.orm import joinedload
+
+from app.checkout.models import Order
+from app.core.models import utcnow
+from app.core.urls import absolute_url
+from app.extensions import db
+from app.jobs.queues import PendingJob, QueueName, enqueue_now
+from app.notifications.services import notify
+from app.payments.models import Payment, Refund, SandboxSession, WebhookStatus
+from app.payments.providers import sandbox_secret
+from app.payments.providers.sandbox import event_body, sign
+from app.payments.services import ingest_webhook, process_event
+from app.payments.services.reconcile import (
+    build_daily_report,
+    expire_orders,
+    reconcile_payment,
+    stale_payments,
+)
+from app.payments.services.webhooks import record_failure, stuck_events
+
+log = logging.getLogger(__name__)
+# Seed 003: the critical path retries 3 times, after 2, 4 and 8 seconds, then dead-letters.
+CRITICAL_RETRY = Retry(max=3, interval=[2, 4, 8])
+
+
+def process_webhook_event(event_id: int) -> str | None:
+    """Act on a stored webhook event (critical queue; a failure is retried, then dead-lettered)."""
+    try:
+        status = process_event(event_id)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        record_failure(event_id, repr(exc))
+        db.session.commit()
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            log.error("event=webhook_dead_letter webhook_event=%s error=%r", event_id, exc)
+        raise
+    return status.value if status else None
+
+
+def enqueue_webhook_processing(event_id: int) -> bool:
+    """Queue the processing of an event now (False when Redis is unreachable)."""
+    return enqueue_now(
+        PendingJob(process_webhook_event, (event_id,), QueueName.CRITICAL, CRITICAL_RETRY)
+    )
+
+
+def sweep_webhook_events() -> int:
+    """Every minute: enqueue events that were stored but never queued (Redis was down)."""
+    ids = stuck_events()
+    queued = sum(1 for event_id in ids if enqueue_webhook_processing(event_id))
+    if ids:
+        log.info("event=webhook_sweep stuck=%d queued=%d", len(ids), queued)
+    return queued
+
+
+def deliver_sandbox_event(session_id: str, kind: str, refund_id: str | None = None) -> int:
+    """The sandbox provider delivers a signed event through the real ingestion path."""
+    session = db.session.get(SandboxSession, session_id)
+    if session is None:
+        return 0
+    refund = {"id": refund_id, "amount": None} if refund_id else None
+    body = event_body(session, kind, refund)
+    headers = {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
+    ingested = ingest_webhook("sandbox", body, headers)
+    db.session.commit()
+    if ingested.created:
+        enqueue_webhook_processing(ingested.event_id)
+    return ingested.event_id
+
+
+def reconcile_payments() -> int:
+    """Every 30 minutes: ask providers about payments pending for over 15 minutes."""
+    ids = stale_payments(timedelta(minutes=15))
+    for payment_id in ids:
+        try:
+            reconcile_payment(payment_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("event=reconcile_error payment_id=%s", payment_id)
+    log.info("event=reconcile checked=%d", len(ids))
+    return len(ids)
+
+
+def expire_unpaid_orders() -> int:
+    """Hourly: orders not paid within their window expire and release their coupon use."""
+    count = expire_orders()
+    db.session.commit()
+    log.info("event=orders_expired count=%d", count)
+    return count
+
+
+def write_daily_report() -> str:
+    """Daily: yesterday's sales report row (rewritten when run again)."""
+    day = (utcnow() - timedelta(days=1)).date()
+    report = build_daily_report(day)
+    db.session.commit()
+    log.info(
+        "event=daily_report day=%s orders=%d revenue=%s", day, report.orders_paid, report.revenue
+    )
+    return day.isoformat()
+
+
+def send_refund_notice(refund_id: int) -> None:
+    """One in-app notification and email per refund (non-critical)."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        return
+    order = db.session.scalars(
+        db.select(Order).where(Order.id == refund.order_id).options(joinedload(Order.user))
+    ).one()
+    link = absolute_url("checkout.order_page", token=order.token)
+    context = {"order": order, "refund": refund, "link": link}
+    notify(
+        order.user_id,
+        "refund",
+        f"refund:{refund.id}",
+        title="Refund on its way",
+        body=f"{order.currency} {refund.amount_minor} refunded",
+        link=link,
+        email=(
+            order.user.email,
+            "Your refund",
+            render_template("payments/email/refund.txt", **context),
+            None,
+        ),
+    )
+    db.session.commit()
+
+
+__all__ = ["Payment", "WebhookStatus"]

@@ -1,0 +1,39 @@
+"""Payment rules, one module each: sessions, fulfilment, refunds, webhooks, reconciliation."""
+
+from app.payments.services.fulfilment import apply_payment_facts, close_payment, fulfil_payment
+from app.payments.services.refunds import (
+    RefundError,
+    RefundPlan,
+    apply_provider_refund,
+    check_refund_policy,
+    execute_refund,
+    plan_refund,
+    request_refund,
+)
+from app.payments.services.sessions import (
+    CheckoutResult,
+    checkout_cart,
+    retry_payment,
+    start_payment,
+)
+from app.payments.services.webhooks import Ingested, ingest_webhook, process_event
+
+__all__ = [
+    "CheckoutResult",
+    "Ingested",
+    "RefundError",
+    "RefundPlan",
+    "apply_payment_facts",
+    "apply_provider_refund",
+    "check_refund_policy",
+    "checkout_cart",
+    "close_payment",
+    "execute_refund",
+    "fulfil_payment",
+    "ingest_webhook",
+    "plan_refund",
+    "process_event",
+    "request_refund",
+    "retry_payment",
+    "start_payment",
+]

@@ -1,0 +1,94 @@
+"""Starting a payment: an attempt row, a provider session, the order awaiting payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.cart.models import Cart
+from app.checkout import idempotency
+from app.checkout.models import Order, OrderStatus
+from app.checkout.services import OrderError, load_items, place_order, transition
+from app.core.models import utcnow
+from app.core.urls import absolute_url
+from app.extensions import db
+from app.payments.models import Payment, PaymentStatus
+from app.payments.providers import get_provider
+from app.payments.providers.base import LineForProvider, ReturnUrls
+from app.payments.services.lookup import lock_order
+
+RETRYABLE = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.FAILED,
+    OrderStatus.CANCELED,
+    OrderStatus.EXPIRED,
+)
+
+
+def start_payment(order: Order, provider_name: str, now: datetime | None = None) -> Payment:
+    """A new payment attempt for the order's total, with a session at the provider."""
+    now = now or utcnow()
+    provider = get_provider(provider_name)
+    attempt = (
+        db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id))
+        or 0
+    ) + 1
+    payment = Payment(
+        order_id=order.id,
+        provider=provider.name,
+        attempt=attempt,
+        amount_minor=order.total_minor,
+        currency=order.currency,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    urls = ReturnUrls(
+        success=absolute_url("payments.provider_return", provider=provider.name),
+        cancel=absolute_url("checkout.order_page", token=order.token, canceled=1),
+        pay_page=absolute_url("payments.pay_page", token=payment.token),
+    )
+    lines = [LineForProvider(item.title, item.total_minor) for item in load_items(order.id)]
+    start = provider.create_session(order, payment, lines, urls)
+    payment.provider_session_id = start.session_id
+    payment.checkout_url = start.redirect_url
+    payment.client_data = start.client_data or None
+    payment.status = PaymentStatus.PENDING
+    order.provider = provider.name
+    order.expires_at = now + timedelta(minutes=current_app.config["PAYMENT_SESSION_MINUTES"])
+    transition(order, OrderStatus.AWAITING_PAYMENT, f"{provider.name} attempt {attempt}")
+    return payment
+
+
+def retry_payment(order: Order, provider_name: str) -> Payment:
+    """'Try again': a fresh payment session for an unpaid order."""
+    locked = lock_order(order.id)
+    if locked.status not in RETRYABLE:
+        raise OrderError("This order can no longer be paid.", code="not_payable")
+    return start_payment(locked, provider_name)
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order_token: str
+    redirect: str
+    replayed: bool
+
+
+def checkout_cart(
+    user: User, cart: Cart, provider: str, key: str, fingerprint: str
+) -> CheckoutResult:
+    """POST /checkout: the same key and request give the first answer again, never a 2nd order."""
+    row, first = idempotency.claim_key(user.id, "checkout", key, fingerprint)
+    if not first and row.response is not None:
+        return CheckoutResult(row.response["order_token"], row.response["redirect"], True)
+    order = place_order(user, cart)
+    if order.total_minor > 0:
+        redirect = start_payment(order, provider).checkout_url or ""
+    else:
+        redirect = absolute_url("checkout.order_page", token=order.token)
+    idempotency.store_response(row, 303, {"order_token": order.token, "redirect": redirect})
+    return CheckoutResult(order.token, redirect, False)

@@ -1,0 +1,129 @@
+"""Webhook ingestion (verify, store, then enqueue) and processing (the critical path).
+
+A 2xx answer means the event is durably stored: the row is committed before we answer, and
+if Redis is down it stays `received` until the sweeper enqueues it. Processing is idempotent
+on the event row and, because Razorpay does not sign its event id, on the payment too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from app.core.models import utcnow
+from app.extensions import db
+from app.payments.models import WebhookEvent, WebhookStatus
+from app.payments.providers import get_provider
+from app.payments.providers.base import PaymentFacts, RefundFacts, WebhookMessage
+from app.payments.services.fulfilment import apply_payment_facts, note_webhook
+from app.payments.services.lookup import find_payment
+from app.payments.services.refunds import apply_provider_refund
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    event_id: int
+    created: bool
+
+
+def ingest_webhook(provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Ingested:
+    """Verify the signature on the raw body, then store the event once (InvalidSignature else)."""
+    provider = get_provider(provider_name)
+    message = provider.parse_webhook(raw_body, headers)
+    stmt = (
+        insert(WebhookEvent)
+        .values(
+            provider=provider.name,
+            event_id=message.event_id,
+            type=message.type,
+            payload=message.payload,
+            status=WebhookStatus.RECEIVED.value,
+            attempts=0,
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(WebhookEvent.id)
+    )
+    new_id = db.session.execute(stmt).scalar()
+    if new_id is not None:
+        return Ingested(new_id, True)
+    existing = db.session.scalar(
+        select(WebhookEvent.id).where(
+            WebhookEvent.provider == provider.name, WebhookEvent.event_id == message.event_id
+        )
+    )
+    return Ingested(int(existing or 0), False)
+
+
+def lock_event(event_id: int) -> WebhookEvent | None:
+    stmt = (
+        select(WebhookEvent)
+        .where(WebhookEvent.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def process_event(event_id: int) -> WebhookStatus | None:
+    """Act on a stored event exactly once: processed, or ignored when it is not about us."""
+    event = lock_event(event_id)
+    if event is None or event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+        return event.status if event else None
+    provider = get_provider(event.provider)
+    facts = provider.interpret(WebhookMessage(event.event_id, event.type, event.payload))
+    handled = False
+    for fact in facts:
+        payment_facts = fact.payment if isinstance(fact, RefundFacts) else fact
+        payment = find_payment(event.provider, payment_facts)
+        if payment is None:
+            continue
+        event.order_id = payment.order_id
+        note_webhook(payment.order_id, event.received_at)
+        handled = _apply(event.provider, fact) or handled
+    event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
+    event.processed_at = utcnow()
+    event.attempts += 1
+    if not handled:
+        log.info(
+            "event=webhook_ignored provider=%s type=%s id=%s",
+            event.provider,
+            event.type,
+            event.event_id,
+        )
+    return event.status
+
+
+def _apply(provider: str, fact: PaymentFacts | RefundFacts) -> bool:
+    if isinstance(fact, RefundFacts):
+        apply_provider_refund(provider, fact)
+        return True
+    return apply_payment_facts(provider, fact) is not None
+
+
+def record_failure(event_id: int, error: str) -> None:
+    """Note a failed processing attempt on the event (in a fresh transaction)."""
+    event = lock_event(event_id)
+    if event is not None and event.status is not WebhookStatus.PROCESSED:
+        event.attempts += 1
+        event.error = error[:2000]
+        event.status = WebhookStatus.FAILED
+
+
+def stuck_events(older_than_s: int = 30, limit: int = 500) -> list[int]:
+    """Events still `received` a while after they arrived (their job never ran)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    stmt = (
+        select(WebhookEvent.id)
+        .where(WebhookEvent.status == WebhookStatus.RECEIVED, WebhookEvent.received_at < cutoff)
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

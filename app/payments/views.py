@@ -1,0 +1,189 @@
+"""Webhooks, provider returns, the pay page (sandbox and Razorpay), retries and refunds."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, flash, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from flask.wrappers import Response
+from flask_login import login_required
+
+from app.accounts.access import viewer
+from app.checkout.queries import get_order_for
+from app.core.errors import DomainError, json_error
+from app.core.htmx import redirect_to, render
+from app.extensions import csrf, db, limiter
+from app.jobs.queues import QueueName, enqueue_after_commit
+from app.payments import bp, queries, services
+from app.payments.forms import RefundForm, RetryForm, SandboxForm
+from app.payments.jobs import deliver_sandbox_event, enqueue_webhook_processing
+from app.payments.models import Payment, RefundSource, SandboxStatus
+from app.payments.providers import get_provider, providers_for
+from app.payments.providers.base import InvalidSignature, ProviderError
+from app.payments.providers.sandbox import DECLINE_CARD, record_outcome
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/webhooks/<provider>")
+@csrf.exempt
+@limiter.limit("1200 per minute")
+def webhook(provider: str) -> ResponseReturnValue:
+    raw = request.get_data(cache=False)  # the exact bytes the signature covers
+    try:
+        ingested = services.ingest_webhook(provider, raw, dict(request.headers))
+        db.session.commit()
+    except InvalidSignature as exc:
+        db.session.rollback()
+        log.warning("event=webhook_rejected provider=%s reason=%s", provider, exc)
+        return json_error("invalid_signature", "The signature does not verify.", 400)
+    except ProviderError:
+        return json_error("unknown_provider", "No such payment provider here.", 404)
+    if ingested.created:
+        enqueue_webhook_processing(ingested.event_id)  # if Redis is down, the sweeper will
+    return jsonify({"received": True, "duplicate": not ingested.created})
+
+
+@bp.route("/checkout/return/<provider>", methods=["GET", "POST"])
+@csrf.exempt  # Razorpay's checkout posts here; what it brings is verified by signature
+def provider_return(provider: str) -> ResponseReturnValue:
+    params = {**request.args.to_dict(), **request.form.to_dict()}
+    try:
+        facts = get_provider(provider).verify_return(params)
+    except ProviderError:
+        abort(404)
+    payment = services.apply_payment_facts(provider, facts) if facts else None
+    db.session.commit()
+    token = payment.order.token if payment else queries.order_token_for_return(provider, params)
+    if token is None:
+        flash("We couldn't match that payment to an order. Check “My orders”.", "warning")
+        return redirect_to(url_for("checkout.my_orders"))
+    return redirect_to(url_for("checkout.order_page", token=token))
+
+
+@bp.get("/pay/<token>")
+@login_required
+def pay_page(token: str) -> ResponseReturnValue:
+    payment = queries.get_payment_for(token, viewer())
+    if payment is None:
+        abort(404)
+    if payment.provider == "stripe" and payment.checkout_url:
+        return redirect_to(payment.checkout_url)
+    if payment.provider == "razorpay":
+        return _razorpay_page(payment)
+    session = queries.get_sandbox_session(payment.provider_session_id)
+    if session is None:
+        abort(404)
+    return render(
+        "payments/sandbox.html",
+        "payments/sandbox.html",
+        session=session,
+        payment=payment,
+        form=SandboxForm(card=""),
+        decline_card=DECLINE_CARD,
+    )
+
+
+def _razorpay_page(payment: Payment) -> Response:
+    response = render("payments/razorpay.html", "payments/razorpay.html", payment=payment)
+    script = str((payment.client_data or {}).get("script", ""))
+    origin = "/".join(script.split("/")[:3]) if script.startswith("http") else ""
+    # Only this page lets Razorpay's checkout.js in (and the frames and styles it needs).
+    response.headers["Content-Security-Policy"] = "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {origin}",
+            f"frame-src 'self' https://api.razorpay.com {origin}",
+            "img-src 'self' data: https:",
+            "connect-src 'self' https:",
+            "style-src 'self' 'unsafe-inline'",
+            "form-action 'self' https://api.razorpay.com",
+            "base-uri 'self'",
+        ]
+    )
+    return response
+
+
+@bp.post("/pay/<token>/sandbox")
+@login_required
+def sandbox_submit(token: str) -> ResponseReturnValue:
+    payment = queries.get_payment_for(token, viewer())
+    session = queries.get_sandbox_session(payment.provider_session_id) if payment else None
+    form = SandboxForm()
+    if payment is None or session is None or not form.validate_on_submit():
+        abort(404)
+    outcome = record_outcome(session, form.action.data or "", form.card.data or "")
+    if outcome is None:
+        flash("This test payment was already finished.", "info")
+    else:
+        enqueue_after_commit(deliver_sandbox_event, session.id, outcome, queue=QueueName.CRITICAL)
+    db.session.commit()
+    target = session.success_url if session.status is SandboxStatus.PAID else session.cancel_url
+    return redirect_to(target + ("?session_id=" + session.id if "?" not in target else ""))
+
+
+@bp.post("/orders/<token>/retry")
+@login_required
+def retry(token: str) -> ResponseReturnValue:
+    order = get_order_for(token, viewer())
+    form = RetryForm()
+    form.provider.choices = (
+        [(p.name, p.label) for p in providers_for(order.currency)] if order else []
+    )
+    if order is None or not form.validate_on_submit():
+        abort(404)
+    try:
+        payment = services.retry_payment(order, form.provider.data or "")
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect_to(url_for("checkout.order_page", token=token))
+    return redirect_to(payment.checkout_url or url_for("checkout.order_page", token=token))
+
+
+@bp.route("/orders/<token>/refund", methods=["GET", "POST"])
+@login_required
+def request_refund(token: str) -> ResponseReturnValue:
+    user = viewer()
+    order = get_order_for(token, user)
+    if order is None or order.user_id != user.id:  # type: ignore[union-attr]
+        abort(404)
+    form = RefundForm() if request.method == "POST" else RefundForm(formdata=request.args or None)
+    form.courses.choices = queries.refundable_choices(order)
+    plan, problem = queries.preview_refund(order, form.courses.data or [])
+    if request.method == "POST" and form.validate_on_submit() and form.confirm.data and plan:
+        try:
+            services.check_refund_policy(plan)
+            key = f"student:{order.token}:{form.request_key.data}"
+            refund = services.request_refund(
+                plan, RefundSource.STUDENT, form.reason.data or "", key, user
+            )
+            db.session.commit()  # the refund exists before the provider is asked (see refunds.py)
+            refund = services.execute_refund(refund)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            problem = err.message
+        else:
+            failed = refund.status.value == "failed"
+            flash(_refund_message(refund.status.value), "error" if failed else "success")
+            return redirect_to(url_for("checkout.order_page", token=token))
+    return render(
+        "payments/refund.html",
+        "payments/partials/refund_plan.html",
+        422 if problem and request.method == "POST" else 200,
+        order=order,
+        form=form,
+        plan=plan,
+        problem=problem,
+        window=current_app.config["REFUND_WINDOW_DAYS"],
+        limit=current_app.config["REFUND_MAX_PROGRESS"],
+    )
+
+
+def _refund_message(status: str) -> str:
+    if status == "failed":
+        return "The refund could not be made. Please contact us."
+    return "Your refund is on its way. Access to the refunded courses has ended."
