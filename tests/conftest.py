@@ -6,7 +6,6 @@ import contextvars
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import create_app, embedded
 from app.config import ROOT
 from app.extensions import db
+from tests.fakes.fixtures import razorpay_double, stripe_double  # noqa: F401 - shared fixtures
 
 TEST_DB = "coursefront_test"
 
@@ -34,20 +34,28 @@ def _reset_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def service_urls() -> Iterator[dict[str, str]]:
-    """TEST_DATABASE_URL / TEST_REDIS_URL (or REDIS_URL) when set, else embedded servers."""
-    instance = ROOT / "instance"
+def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """TEST_DATABASE_URL / TEST_REDIS_URL (or REDIS_URL) when set, else embedded servers.
+
+    An embedded run gets a database and a Redis of its own, so two runs never disturb each other.
+    """
+    own_db = f"{TEST_DB}_{os.getpid()}"
     db_url = os.environ.get("TEST_DATABASE_URL") or embedded.start_postgres(
-        Path(instance / "test-postgres"), database=TEST_DB
+        ROOT / "instance" / "test-postgres", database=own_db
     )
     db_url = embedded.normalise_database_url(db_url)
     redis_url = (
         os.environ.get("TEST_REDIS_URL")
         or os.environ.get("REDIS_URL")
-        or embedded.start_redis(Path(instance / "test-redis"))
+        or embedded.start_redis(tmp_path_factory.mktemp("redis"))
     )
     _reset_database(db_url)
     yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url}
+    if not os.environ.get("TEST_DATABASE_URL"):
+        for engine_owner in list(db._app_engines.values()):
+            for engine in engine_owner.values():
+                engine.dispose()
+        embedded.drop_database(ROOT / "instance" / "test-postgres", own_db)
     embedded.stop_all()
 
 
@@ -114,9 +122,9 @@ def client(app: Flask, db_session: Session) -> FlaskClient:
 
 
 def login_as(client: FlaskClient, user: Any) -> None:
-    """Sign the test client in as the user without going through the login form."""
+    """Sign the test client in as the user (or a user's get_id()) without the login form."""
     with client.session_transaction() as sess:
-        sess["_user_id"] = user.get_id()
+        sess["_user_id"] = user if isinstance(user, str) else user.get_id()
         sess["_fresh"] = True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, url_for
+from flask import current_app, flash, has_request_context, url_for
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_login import user_logged_in
@@ -27,6 +27,8 @@ bp.after_app_request(set_cart_cookie)
 
 @bp.app_context_processor
 def _cart_badge() -> dict[str, int]:
+    if not has_request_context():
+        return {}
     cart = current_cart()
     return {"cart_count": queries.count_items(cart.id) if cart else 0}
 

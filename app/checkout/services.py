@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.cart.models import Cart, Coupon
 from app.cart.pricing import Breakdown
-from app.cart.services import empty_cart, redeem_coupon, reserve_coupon, view_cart
+from app.cart.services import empty_cart, lock_coupon, redeem_coupon, reserve_coupon, view_cart
 from app.catalog.models import Course
 from app.checkout.jobs import send_order_receipt
 from app.checkout.models import Order, OrderEvent, OrderItem, OrderStatus
@@ -111,6 +111,8 @@ def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
     owned = owned_course_ids(user.id, [line.course_id for line in breakdown.lines])
     if owned:
         raise OrderError("You already own a course in your cart; remove it first.", code="owned")
+    if view.cart.coupon is not None and breakdown.coupon_discount:
+        lock_coupon(view.cart.coupon.id)  # before the order row references it
     order = _snapshot(user, view.cart.currency, breakdown, view.cart.coupon, now)
     if view.cart.coupon is not None and breakdown.coupon_discount:
         reserve_coupon(

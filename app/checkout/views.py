@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.accounts.access import viewer
 from app.cart.forms import EmptyForm
@@ -13,7 +13,7 @@ from app.cart.web import current_cart
 from app.catalog.queries import get_course_page
 from app.checkout import bp, queries, services
 from app.checkout.forms import CheckoutForm
-from app.checkout.idempotency import request_hash
+from app.checkout.idempotency import IdempotencyConflict, request_hash
 from app.checkout.models import OrderStatus
 from app.core.errors import DomainError
 from app.core.htmx import redirect_to, render
@@ -61,7 +61,7 @@ def checkout_page() -> ResponseReturnValue:
 
 @bp.post("/checkout")
 @login_required
-@limiter.limit("30 per minute")
+@limiter.limit("60 per minute", key_func=lambda: f"checkout:{current_user.get_id()}")
 def place_order() -> ResponseReturnValue:
     user, cart = viewer(), current_cart()
     if cart is None or user is None:
@@ -75,10 +75,11 @@ def place_order() -> ResponseReturnValue:
             user, cart, form.provider.data or "", form.idempotency_key.data or "", fingerprint
         )
         db.session.commit()
+    except IdempotencyConflict:
+        db.session.rollback()
+        raise  # the error page says why; the first order stands
     except DomainError as err:
         db.session.rollback()
-        if err.code == "idempotency_key_reused":
-            return _checkout_page(_form(cart.currency), 422, err.message)
         return _checkout_page(form, 422 if err.status < 500 else err.status, err.message)
     return redirect_to(result.redirect)
 

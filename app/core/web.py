@@ -87,6 +87,8 @@ def init_web(app: Flask) -> None:
 
     @app.context_processor
     def _template_context() -> dict[str, Any]:
+        if not has_request_context():  # emails rendered by jobs
+            return {"site_name": current_app.config["SITE_NAME"]}
         return {
             "current_currency": visitor_currency(),
             "supported_currencies": current_app.config["SUPPORTED_CURRENCIES"],
@@ -102,6 +104,10 @@ def init_web(app: Flask) -> None:
         if value.is_zero and free_label:
             return free_label
         return value.format(visitor_locale() if has_request_context() else "en_US")
+
+    @app.template_filter("items_to_dict")
+    def _items_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        return dict(pairs)
 
     @app.template_filter("money_of")
     def _money_of(currency: str, amount: int, free_label: str = "") -> str:

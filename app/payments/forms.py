@@ -18,7 +18,8 @@ from app.core.security import new_token
 
 class SandboxForm(FlaskForm):  # type: ignore[misc]
     card = StringField("Test card number", validators=[Length(max=24)])
-    action = HiddenField(validators=[AnyOf(["pay", "decline", "cancel"])])
+    # Sent by the button pressed (not a hidden field, which hidden_tag would render empty).
+    action = StringField(validators=[AnyOf(["pay", "decline", "cancel"])])
 
 
 class RetryForm(FlaskForm):  # type: ignore[misc]

@@ -11,11 +11,12 @@ from sqlalchemy.orm import joinedload
 
 from app.checkout.models import Order
 from app.core.models import utcnow
+from app.core.money import Money
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.jobs.queues import PendingJob, QueueName, enqueue_now
 from app.notifications.services import notify
-from app.payments.models import Payment, Refund, SandboxSession, WebhookStatus
+from app.payments.models import Refund, SandboxSession
 from app.payments.providers import sandbox_secret
 from app.payments.providers.sandbox import event_body, sign
 from app.payments.services import ingest_webhook, process_event
@@ -127,7 +128,7 @@ def send_refund_notice(refund_id: int) -> None:
         "refund",
         f"refund:{refund.id}",
         title="Refund on its way",
-        body=f"{order.currency} {refund.amount_minor} refunded",
+        body=f"{Money(refund.amount_minor, refund.currency)} refunded",
         link=link,
         email=(
             order.user.email,
@@ -137,6 +138,3 @@ def send_refund_notice(refund_id: int) -> None:
         ),
     )
     db.session.commit()
-
-
-__all__ = ["Payment", "WebhookStatus"]

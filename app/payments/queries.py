@@ -42,8 +42,12 @@ def get_sandbox_session(session_id: str | None) -> SandboxSession | None:
     return db.session.get(SandboxSession, session_id) if session_id else None
 
 
-def order_token_for_return(provider: str, params: Mapping[str, str]) -> str | None:
-    """The order a provider's return is about, from the session id it brings."""
+def order_token_for_return(
+    provider: str, params: Mapping[str, str], payment: Payment | None = None
+) -> str | None:
+    """The order a provider's return is about: the payment's, else by the session id it brings."""
+    if payment is not None:
+        return db.session.scalar(select(Order.token).where(Order.id == payment.order_id))
     session_id = params.get("session_id") or params.get("razorpay_order_id")
     if not session_id:
         return None

@@ -55,7 +55,7 @@ def provider_return(provider: str) -> ResponseReturnValue:
         abort(404)
     payment = services.apply_payment_facts(provider, facts) if facts else None
     db.session.commit()
-    token = payment.order.token if payment else queries.order_token_for_return(provider, params)
+    token = queries.order_token_for_return(provider, params, payment)
     if token is None:
         flash("We couldn't match that payment to an order. Check “My orders”.", "warning")
         return redirect_to(url_for("checkout.my_orders"))

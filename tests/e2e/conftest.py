@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -9,6 +13,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
+
+from app.config import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,3 +62,32 @@ def page_without_js(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="module")
+def live_worker(
+    live_app: Flask, service_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """A real `python worker.py` process on the test database and Redis, for one module only:
+    left running, it would take the jobs of later tests whose data is never committed."""
+    env = {
+        **os.environ,
+        **service_urls,
+        "SECRET_KEY": live_app.config["SECRET_KEY"],
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("worker-instance")),
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -47,7 +47,7 @@ def test_anonymous_cart_coupon_and_login(committed: Any, page: Page, live_server
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_text("Welcome back")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Welcome back")).to_be_visible()
     expect(badge).to_have_text("2")
     page.goto(f"{live_server}/cart")
     expect(page.locator(".cart-line")).to_have_count(2)

@@ -16,14 +16,9 @@ from tests.factories import make_user
 HX = {"HX-Request": "true"}
 
 
-def _notify(user_id: int, key: str, title: str) -> Notification:
+def _notify(user_id: int, key: str, title: str, link: str = "/learning") -> Notification:
     notification = services.notify(
-        user_id,
-        NotificationKind.ENROLLMENT,
-        key,
-        title,
-        "You can start watching now.",
-        link="/learning",
+        user_id, NotificationKind.ENROLLMENT, key, title, "You can start watching now.", link=link
     )
     assert notification is not None
     return notification
@@ -52,6 +47,16 @@ def test_page_and_fragment(client: FlaskClient) -> None:
     assert "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<div id="notification-list"')
     assert "Welcome to Kotlin" in fragment.text
+
+
+def test_only_web_links_are_rendered(client: FlaskClient) -> None:
+    user = make_user()
+    _notify(user.id, "receipt:1", "Receipt", link="https://shop.example/orders/abc")
+    _notify(user.id, "receipt:2", "Odd", link="javascript:alert(1)")
+    login_as(client, user)
+    page = client.get("/notifications").text
+    assert 'href="https://shop.example/orders/abc"' in page
+    assert "javascript:" not in page
 
 
 def test_empty_state(client: FlaskClient) -> None:

@@ -175,6 +175,18 @@ def create_coupon(spec: CouponSpec) -> Coupon:
     return coupon
 
 
+def lock_coupon(coupon_id: int) -> Coupon:
+    """Lock the coupon row before anything references it (an FK insert takes a share lock,
+    and two checkouts upgrading their share locks would deadlock)."""
+    stmt = (
+        select(Coupon)
+        .where(Coupon.id == coupon_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).one()
+
+
 def reserve_coupon(
     coupon_id: int, user_id: int, order_id: int, discount: Money, now: datetime | None = None
 ) -> CouponRedemption:
@@ -183,13 +195,7 @@ def reserve_coupon(
     The coupon row is locked (SELECT ... FOR UPDATE) for the rest of the transaction, so the
     total and per-user limits hold under any number of concurrent checkouts.
     """
-    stmt = (
-        select(Coupon)
-        .where(Coupon.id == coupon_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    coupon = db.session.scalars(stmt).one()
+    coupon = lock_coupon(coupon_id)
     check_window(coupon, now or utcnow())
     check_uses(coupon, user_id)
     coupon.uses += 1
@@ -211,10 +217,19 @@ def _order_redemption(order_id: int) -> CouponRedemption | None:
 
 
 def redeem_coupon(order_id: int) -> CouponRedemption | None:
-    """Make the order's reserved use final (idempotent; None when the order used no coupon)."""
+    """Make the order's use final (idempotent; None when the order used no coupon).
+
+    A use released because the order expired is taken again: the buyer paid after all, and
+    what was paid for is honoured even if that puts the coupon over its limit.
+    """
     redemption = _order_redemption(order_id)
-    if redemption is not None and redemption.status == RedemptionStatus.RESERVED:
-        redemption.status = RedemptionStatus.REDEEMED
+    if redemption is None or redemption.status == RedemptionStatus.REDEEMED:
+        return redemption
+    if redemption.status == RedemptionStatus.RELEASED:
+        db.session.execute(
+            update(Coupon).where(Coupon.id == redemption.coupon_id).values(uses=Coupon.uses + 1)
+        )
+    redemption.status = RedemptionStatus.REDEEMED
     return redemption
 
 

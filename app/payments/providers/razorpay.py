@@ -32,6 +32,7 @@ STATUS = {
     "captured": FactStatus.PAID,
     "failed": FactStatus.FAILED,
     "authorized": FactStatus.PENDING,
+    "refunded": FactStatus.PAID,  # captured, then (partly) refunded
     "created": FactStatus.PENDING,
 }
 

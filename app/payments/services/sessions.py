@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
 from app.cart.models import Cart
@@ -33,6 +34,9 @@ def start_payment(order: Order, provider_name: str, now: datetime | None = None)
     """A new payment attempt for the order's total, with a session at the provider."""
     now = now or utcnow()
     provider = get_provider(provider_name)
+    order = db.session.scalars(  # providers prefill the buyer's email and name
+        select(Order).where(Order.id == order.id).options(joinedload(Order.user))
+    ).one()
     attempt = (
         db.session.scalar(select(func.max(Payment.attempt)).where(Payment.order_id == order.id))
         or 0

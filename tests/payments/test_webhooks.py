@@ -1,0 +1,199 @@
+"""Webhook ingestion: signatures, duplicates, unknown orders, mismatches, Redis outages, order."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.checkout.models import Order, OrderStatus
+from app.learning.models import Enrollment, EnrollmentStatus
+from app.notifications.models import Notification
+from app.payments.jobs import sweep_webhook_events
+from app.payments.models import (
+    Payment,
+    PaymentStatus,
+    SandboxSession,
+    SandboxStatus,
+    WebhookEvent,
+    WebhookStatus,
+)
+from app.payments.providers import sandbox_secret
+from app.payments.providers.sandbox import event_body, sign
+from tests.factories import make_course
+from tests.payments.conftest import checkout, fill_cart, order_of, queued, run_jobs
+
+
+def _open_order(
+    client: FlaskClient, session: Session, buyer: User, prices: dict[str, int] | None = None
+) -> tuple[Order, SandboxSession]:
+    course = make_course("Webhooked", prices=prices or {"USD": 2500})
+    fill_cart(buyer, [course.id])
+    checkout(client)
+    order = order_of(session, buyer)
+    payment = session.scalars(select(Payment).where(Payment.order_id == order.id)).one()
+    return order, session.get(SandboxSession, payment.provider_session_id)  # type: ignore[return-value]
+
+
+def _signed(
+    session: SandboxSession, kind: str = "payment.succeeded", **changes: object
+) -> tuple[bytes, dict[str, str]]:
+    session.status = SandboxStatus.PAID
+    session.charge_id = session.charge_id or "sbx_ch_test"
+    body = json.loads(event_body(session, kind))
+    body["data"]["session"].update(changes)
+    raw = json.dumps(body).encode()
+    return raw, {
+        "X-Sandbox-Signature": sign(sandbox_secret(), raw),
+        "Content-Type": "application/json",
+    }
+
+
+def _post(client: FlaskClient, raw: bytes, headers: dict[str, str]) -> object:
+    return client.post("/webhooks/sandbox", data=raw, headers=headers)
+
+
+def _count(session: Session, model: type, *where: object) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_invalid_or_stale_signatures_are_refused(
+    app: Flask, client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    _order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx)
+    forged = {"X-Sandbox-Signature": headers["X-Sandbox-Signature"].replace("v1=", "v1=0")}
+    stale = {"X-Sandbox-Signature": sign(sandbox_secret(), raw, int(time.time()) - 301)}
+    tampered = raw.replace(b"2500", b"2501")
+    assert tampered != raw
+    for body, hdrs in ((raw, forged), (raw, stale), (tampered, headers), (raw, {})):
+        response = _post(client, body, hdrs)
+        assert response.status_code == 400  # type: ignore[attr-defined]
+        assert response.json["error"]["code"] == "invalid_signature"  # type: ignore[attr-defined]
+    assert _count(db_session, WebhookEvent) == 0 and queued() == 0
+    assert order_of(db_session, buyer).status is OrderStatus.AWAITING_PAYMENT
+    assert client.post("/webhooks/nope", data=raw, headers=headers).status_code == 404
+
+
+def test_the_same_event_ten_times_enrolls_once(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx)
+    answers = [_post(client, raw, headers) for _ in range(10)]
+    assert [a.status_code for a in answers] == [200] * 10  # type: ignore[attr-defined]
+    assert [a.json["duplicate"] for a in answers] == [False] + [True] * 9  # type: ignore[attr-defined]
+    assert queued("critical") == 1
+    run_jobs()
+    # and ten more deliveries after processing change nothing either
+    for _ in range(10):
+        _post(client, raw, headers)
+    run_jobs()
+    order = order_of(db_session, buyer)
+    assert order.status is OrderStatus.PAID
+    assert _count(db_session, WebhookEvent) == 1
+    assert _count(db_session, Payment, Payment.status == PaymentStatus.SUCCEEDED) == 1
+    assert _count(db_session, Enrollment, Enrollment.user_id == buyer.id) == 1
+    assert _count(db_session, Notification, Notification.user_id == buyer.id) == 1
+
+
+def test_distinct_events_about_one_payment_fulfil_once(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    # Razorpay's event id is not signed: a replayed payment under a new event id must not re-fulfil.
+    _order, sbx = _open_order(client, db_session, buyer)
+    for _ in range(3):
+        raw, headers = _signed(sbx)  # a fresh event id each time
+        assert _post(client, raw, headers).status_code == 200  # type: ignore[attr-defined]
+    run_jobs()
+    assert _count(db_session, WebhookEvent) == 3
+    assert _count(db_session, Enrollment, Enrollment.user_id == buyer.id) == 1
+    assert _count(db_session, Notification, Notification.user_id == buyer.id) == 1
+    assert order_of(db_session, buyer).status is OrderStatus.PAID
+
+
+def test_unknown_order_is_ignored(client: FlaskClient, db_session: Session, buyer: User) -> None:
+    _, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx, id="sbx_cs_unknown", order_token="0" * 36, charge="sbx_ch_other")
+    assert _post(client, raw, headers).status_code == 200  # type: ignore[attr-defined]
+    run_jobs()
+    event = db_session.scalars(select(WebhookEvent)).one()
+    db_session.refresh(event)
+    assert event.status is WebhookStatus.IGNORED
+    assert order_of(db_session, buyer).status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_amount_or_currency_mismatch_enrolls_nobody(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx, amount=100)
+    _post(client, raw, headers)
+    run_jobs()
+    payment = db_session.scalars(select(Payment).where(Payment.order_id == order.id)).one()
+    db_session.refresh(payment)
+    assert payment.status is PaymentStatus.AMOUNT_MISMATCH
+    assert "Paid 100 USD for an order of 2500 USD" in (payment.failure_reason or "")
+    assert _count(db_session, Enrollment, Enrollment.user_id == buyer.id) == 0
+    assert order_of(db_session, buyer).status is OrderStatus.AWAITING_PAYMENT
+    # a second event with the right amount does not override the flag silently
+    raw, headers = _signed(sbx, currency="INR")
+    _post(client, raw, headers)
+    run_jobs()
+    assert _count(db_session, Enrollment, Enrollment.user_id == buyer.id) == 0
+
+
+def test_redis_down_still_answers_2xx_and_the_sweeper_recovers(
+    app: Flask, client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    _order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx)
+    real = app.extensions["redis"]
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    try:
+        response = _post(client, raw, headers)
+    finally:
+        app.extensions["redis"] = real
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    event = db_session.scalars(select(WebhookEvent)).one()
+    assert event.status is WebhookStatus.RECEIVED and queued() == 0
+    event.received_at = event.received_at.replace(year=event.received_at.year - 1)  # long stuck
+    db_session.flush()
+    assert sweep_webhook_events() == 1
+    run_jobs()
+    assert order_of(db_session, buyer).status is OrderStatus.PAID
+    assert (
+        _count(
+            db_session,
+            Enrollment,
+            Enrollment.user_id == buyer.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+        == 1
+    )
+
+
+def test_refund_event_before_the_paid_event(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, sbx = _open_order(client, db_session, buyer)
+    paid_raw, paid_headers = _signed(sbx)
+    sbx.refunded_minor = 2500
+    refund_body = json.loads(
+        event_body(sbx, "refund.succeeded", {"id": "sbx_re_1", "amount": 2500})
+    )
+    refund_raw = json.dumps(refund_body).encode()
+    _post(client, refund_raw, {"X-Sandbox-Signature": sign(sandbox_secret(), refund_raw)})
+    run_jobs()
+    _post(client, paid_raw, paid_headers)
+    run_jobs()
+    order = order_of(db_session, buyer)
+    assert order.status is OrderStatus.REFUNDED and order.refunded_minor == 2500
+    enrollment = db_session.scalars(select(Enrollment).where(Enrollment.user_id == buyer.id)).one()
+    assert enrollment.status is EnrollmentStatus.DROPPED  # the late "paid" did not re-grant access

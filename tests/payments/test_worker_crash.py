@@ -1,0 +1,120 @@
+"""A worker SIGKILLed in the middle of a fulfilment job: RQ's registries recover the job and
+exactly one enrollment results. Real worker processes, real Redis, committed data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from rq.registry import StartedJobRegistry
+from sqlalchemy import func, select
+
+from app.cart import services as cart_services
+from app.checkout.models import Order, OrderStatus
+from app.checkout.services import place_order
+from app.config import ROOT
+from app.extensions import db, get_redis
+from app.jobs.queues import QueueName, get_queue
+from app.learning.models import Enrollment
+from app.payments.jobs import CRITICAL_RETRY, process_webhook_event
+from app.payments.models import SandboxSession, SandboxStatus, WebhookEvent, WebhookStatus
+from app.payments.providers import sandbox_secret
+from app.payments.providers.sandbox import event_body, sign
+from app.payments.services import ingest_webhook, start_payment
+from tests.factories import make_course, make_user
+
+
+def _start_worker(urls: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        **urls,
+        "WORKER_MAINTENANCE_INTERVAL": "5",
+        "APP_ENV": "development",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait(predicate: Any, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _event_status(event_id: int) -> WebhookStatus | None:
+    db.session.expire_all()
+    event = db.session.get(WebhookEvent, event_id)
+    db.session.rollback()  # end the read so the next poll sees new commits
+    return event.status if event else None
+
+
+def _paid_event(user: Any) -> tuple[int, int]:
+    course = make_course("Crash course", prices={"USD": 4000})
+    cart = cart_services.open_cart("USD", user)
+    cart_services.add_course(cart, course.id, user)
+    order = place_order(user, cart)
+    payment = start_payment(order, "sandbox")
+    sbx = db.session.get(SandboxSession, payment.provider_session_id)
+    assert sbx is not None
+    sbx.status, sbx.charge_id = SandboxStatus.PAID, "sbx_ch_crash"
+    body = event_body(sbx, "payment.succeeded")
+    ingested = ingest_webhook(
+        "sandbox", body, {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
+    )
+    db.session.commit()
+    return order.id, ingested.event_id
+
+
+def test_killed_worker_job_is_recovered_once(
+    live_app: Flask, committed: Any, service_urls: dict[str, str]
+) -> None:
+    user = make_user(email="crash@example.com")
+    order_id, event_id = _paid_event(user)
+    queue = get_queue(QueueName.CRITICAL)
+
+    blocker = db.engine.connect()  # holds the order row so the job stops inside fulfilment
+    lock = blocker.begin()
+    blocker.execute(sa.text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})
+    job = queue.enqueue(process_webhook_event, event_id, retry=CRITICAL_RETRY)
+    worker = _start_worker(service_urls)
+    try:
+        registry = StartedJobRegistry(queue=queue)
+        assert _wait(lambda: job.id in registry.get_job_ids()), "the job never started"
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-job
+        worker.wait(timeout=10)
+    finally:
+        lock.rollback()
+        blocker.close()
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 0
+
+    # What any live worker's maintenance does once the dead one's heartbeat has lapsed.
+    registry.cleanup(timestamp=time.time() + 3600)
+    job.refresh()
+    assert job.retries_left == CRITICAL_RETRY.max - 1
+
+    worker = _start_worker(service_urls)  # its scheduler fires the retry after 2 s
+    try:
+        assert _wait(lambda: _event_status(event_id) is WebhookStatus.PROCESSED), "not recovered"
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=15)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 1
+    assert db.session.get(Order, order_id).status is OrderStatus.PAID  # type: ignore[union-attr]
+    get_redis().flushdb()
