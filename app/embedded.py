@@ -7,6 +7,7 @@ exits, so one `flask dev` process owns them and hands their URLs to the processe
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ _servers: dict[str, Any] = {}
 
 def start_postgres(data_dir: Path, database: str = "coursefront") -> str:
     """Start (or join) an embedded PostgreSQL under data_dir; return a SQLAlchemy URL."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from pgserver.postgres_server import get_server  # lazily: production never loads it
 
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,12 @@ from app.cart import queries, services
 from app.cart.models import Cart
 from app.cart.services import CouponInvalid
 from app.catalog.queries import get_course_by_slug
+from app.checkout.idempotency import request_hash
+from app.checkout.queries import get_order_by_token, order_payload
 from app.core.errors import DomainError, json_error
 from app.extensions import csrf, db, limiter
+from app.payments.providers import providers_for
+from app.payments.services import checkout_cart
 
 # Cookies play no part here (the cart token is the credential), so CSRF does not apply.
 csrf.exempt(bp)
@@ -117,3 +121,32 @@ def remove_coupon(token: str) -> Response:
     services.remove_coupon(cart)
     db.session.commit()
     return ok(services.estimate(cart, _owner(cart)))
+
+
+@bp.post("/order")
+@limiter.limit("30 per minute")
+def create_order() -> Response:
+    """Seed 002's order creation: {cart_token, provider?}, idempotent on the Idempotency-Key."""
+    body = _body()
+    cart = _cart(body.get("cart_token"))
+    owner = _owner(cart) if cart else None
+    if cart is None:
+        return json_error("cart_not_found", "No cart with that token.", 404)
+    if owner is None:
+        return json_error("login_required", "Log in so the cart has an owner, then order.", 401)
+    key = request.headers.get("Idempotency-Key") or str(body.get("idempotency_key", ""))
+    provider = str(body.get("provider") or _default_provider(cart.currency))
+    fingerprint = request_hash({"cart_token": cart.token, "provider": provider})
+    try:
+        result = checkout_cart(owner, cart, provider, key, fingerprint)
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        return json_error(err.code, err.message, err.status if err.status >= 400 else 422)
+    order = get_order_by_token(result.order_token)
+    return ok({"order": order_payload(order, result.redirect)} | {"replayed": result.replayed})
+
+
+def _default_provider(currency: str) -> str:
+    offered = providers_for(currency)
+    return offered[0].name if offered else ""

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.checkout.models import Order
 from app.extensions import db
+from app.learning.queries import list_enrollments_for_order
 
 
 def list_orders(user_id: int, limit: int = 100) -> list[Order]:
@@ -39,3 +40,26 @@ def get_order_for(token: str, user: User | None) -> Order | None:
     if order is None or user is None or (order.user_id != user.id and not user.is_admin):
         return None
     return order
+
+
+def get_order_by_token(token: str) -> Order:
+    """The order with this token (callers have checked who may see it)."""
+    return db.session.scalars(select(Order).where(Order.token == token)).one()
+
+
+def order_payload(order: Order, redirect: str) -> dict[str, object]:
+    """Seed 002's order object; amounts in minor units."""
+    payload: dict[str, object] = {
+        "order_token": order.token,
+        "status": order.status.value,
+        "currency": order.currency,
+        "subtotal": order.subtotal_minor,
+        "discount_amount": order.discount_minor,
+        "tax_amount": order.tax_minor,
+        "total": order.total_minor,
+        "checkout_url": redirect,
+    }
+    enrollments = list_enrollments_for_order(order.id)
+    if enrollments:
+        payload["enrollment_ids"] = [e.id for e in enrollments]
+    return payload

@@ -197,3 +197,45 @@ def test_refund_event_before_the_paid_event(
     assert order.status is OrderStatus.REFUNDED and order.refunded_minor == 2500
     enrollment = db_session.scalars(select(Enrollment).where(Enrollment.user_id == buyer.id)).one()
     assert enrollment.status is EnrollmentStatus.DROPPED  # the late "paid" did not re-grant access
+
+
+def test_the_same_event_ten_times_at_once(live_app: Flask, committed: object) -> None:
+    import threading
+
+    from app.cart import services as cart_services
+    from app.checkout.services import place_order
+    from app.extensions import db
+    from app.payments.services import start_payment
+    from tests.conftest import IsolatedClient
+    from tests.factories import make_user
+
+    user = make_user(email="concurrent@example.com")
+    cart = cart_services.open_cart("USD", user)
+    cart_services.add_course(cart, make_course("Concurrent", prices={"USD": 700}).id, user)
+    order = place_order(user, cart)
+    payment = start_payment(order, "sandbox")
+    sbx = db.session.get(SandboxSession, payment.provider_session_id)
+    raw, headers = _signed(sbx)  # type: ignore[arg-type]
+    db.session.commit()
+    live_app.test_client_class = IsolatedClient
+    codes: list[int] = []
+    barrier = threading.Barrier(10)
+
+    def deliver() -> None:
+        c = live_app.test_client()
+        barrier.wait()
+        codes.append(c.post("/webhooks/sandbox", data=raw, headers=headers).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 10
+    assert queued("critical") == 1
+    run_jobs()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(WebhookEvent.id))) == 1
+    assert db.session.scalar(select(func.count(Enrollment.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
+    assert db.session.get(Order, order.id).status is OrderStatus.PAID  # type: ignore[union-attr]

@@ -1,0 +1,55 @@
+"""POST /api/v1/order (seed 002): the cart token and an Idempotency-Key header."""
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.cart import services as cart_services
+from app.checkout.models import Order
+from app.payments.models import Payment
+from tests.factories import make_course, make_user
+
+
+def test_order_with_an_idempotency_key_header(client: FlaskClient, db_session: Session) -> None:
+    user = make_user()
+    cart = cart_services.open_cart("USD", user)
+    cart_services.add_course(cart, make_course(prices={"USD": 2500}).id, user)
+    headers = {"Idempotency-Key": "api-key-000001"}
+    first = client.post("/api/v1/order", json={"cart_token": cart.token}, headers=headers)
+    assert first.status_code == 200, first.json
+    order = first.json["data"]["order"]
+    assert order["status"] == "awaiting_payment" and order["total"] == 2500
+    assert "/pay/" in order["checkout_url"] and first.json["data"]["replayed"] is False
+    again = client.post("/api/v1/order", json={"cart_token": cart.token}, headers=headers)
+    assert again.json["data"]["order"]["order_token"] == order["order_token"]
+    assert again.json["data"]["replayed"] is True
+    other = client.post(
+        "/api/v1/order", json={"cart_token": cart.token, "provider": "stripe"}, headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert db_session.scalar(select(func.count(Order.id))) == 1
+    assert db_session.scalar(select(func.count(Payment.id))) == 1
+
+
+def test_free_order_and_refusals(client: FlaskClient, db_session: Session) -> None:
+    from tests.cart.conftest import make_coupon
+
+    user = make_user()
+    cart = cart_services.open_cart("USD", user)
+    cart_services.add_course(cart, make_course(prices={"USD": 900}).id, user)
+    make_coupon("GIFT", percent_off_bp=10000)
+    cart_services.apply_coupon(cart, "GIFT", user)
+    free = client.post(
+        "/api/v1/order", json={"cart_token": cart.token, "idempotency_key": "free-key-0001"}
+    )
+    data = free.json["data"]["order"]
+    assert data["status"] == "completed" and data["total"] == 0 and len(data["enrollment_ids"]) == 1
+    anonymous = cart_services.open_cart("USD")
+    refused = client.post(
+        "/api/v1/order", json={"cart_token": anonymous.token, "idempotency_key": "anon-key-001"}
+    )
+    assert refused.status_code == 401
+    assert client.post("/api/v1/order", json={"cart_token": "nope"}).status_code == 404
+    short = client.post("/api/v1/order", json={"cart_token": cart.token, "idempotency_key": "x"})
+    assert short.status_code == 422 and short.json["error"]["code"] == "bad_key"
