@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.cart import services
 from app.cart.models import Coupon
 from app.cart.pricing import CouponKind
-from app.catalog.models import Category, Course
+from app.catalog.models import Category
+from app.catalog.queries import course_ids_by_slug
 from app.core.errors import DomainError
 from app.core.money import Money
 from app.extensions import db
@@ -50,9 +51,7 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _course_ids(slugs: tuple[str, ...]) -> tuple[int, ...]:
-    found = dict(
-        db.session.execute(select(Course.slug, Course.id).where(Course.slug.in_(slugs))).all()
-    )
+    found = course_ids_by_slug(slugs)
     missing = sorted(set(slugs) - set(found))
     if missing:
         raise click.BadParameter(f"no course with slug {', '.join(missing)}")

@@ -301,3 +301,9 @@ def list_languages() -> list[str]:
         .order_by(Course.language)
     )
     return list(db.session.scalars(stmt))
+
+
+def course_ids_by_slug(slugs: Sequence[str]) -> dict[str, int]:
+    """Course ids for the slugs that exist (missing ones are simply absent)."""
+    rows = db.session.execute(select(Course.slug, Course.id).where(Course.slug.in_(list(slugs))))
+    return {str(slug): int(course_id) for slug, course_id in rows}

@@ -10,7 +10,8 @@ from app.cart.models import Sale
 from app.cart.pricing import CouponKind
 from app.cart.queries import get_coupon_by_code
 from app.cart.services import CouponSpec, SaleSpec, create_coupon, create_sale
-from app.catalog.models import Category, Course
+from app.catalog.models import Category
+from app.catalog.queries import course_ids_by_slug
 from app.core.models import utcnow
 from app.core.money import Money
 from app.extensions import db
@@ -19,7 +20,7 @@ ML_COURSES = ("machine-learning-foundations", "deep-learning-with-pytorch")
 
 
 def _course_ids(*slugs: str) -> tuple[int, ...]:
-    return tuple(db.session.scalars(select(Course.id).where(Course.slug.in_(slugs))))
+    return tuple(course_ids_by_slug(slugs).values())
 
 
 def _coupons() -> list[CouponSpec]:

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.catalog.models import Course
+from app.catalog.queries import course_ids_by_slug
 from app.checkout.models import Order
 from app.core.errors import DomainError
 from app.core.money import Money
@@ -18,9 +18,7 @@ orders_cli = AppGroup("orders", help="Inspect and refund orders.")
 
 
 def _course_ids(slugs: tuple[str, ...]) -> list[int]:
-    found = dict(
-        db.session.execute(select(Course.slug, Course.id).where(Course.slug.in_(slugs))).all()
-    )
+    found = course_ids_by_slug(slugs)
     missing = sorted(set(slugs) - set(found))
     if missing:
         raise click.BadParameter(f"no course with slug {', '.join(missing)}", param_hint="--course")

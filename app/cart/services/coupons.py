@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from app.cart.models import Coupon, CouponRedemption, RedemptionStatus
 from app.cart.pricing import CouponKind, Line
 from app.cart.queries import get_coupon_by_code
+from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.core.money import Money
@@ -178,13 +179,7 @@ def create_coupon(spec: CouponSpec) -> Coupon:
 def lock_coupon(coupon_id: int) -> Coupon:
     """Lock the coupon row before anything references it (an FK insert takes a share lock,
     and two checkouts upgrading their share locks would deadlock)."""
-    stmt = (
-        select(Coupon)
-        .where(Coupon.id == coupon_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(stmt).one()
+    return lock(Coupon, coupon_id)
 
 
 def reserve_coupon(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.checkout.models import Order
+from app.core.db import lock
 from app.extensions import db
 from app.payments.models import Payment
 from app.payments.providers.base import PaymentFacts
@@ -36,25 +37,16 @@ def find_payment(provider: str, facts: PaymentFacts) -> Payment | None:
 
 
 def lock_order(order_id: int) -> Order:
-    """The order, locked for this transaction: fulfilment and refunds of one order queue up."""
-    stmt = (
-        select(Order)
-        .where(Order.id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(stmt).one()
+    """The order, locked for this transaction: fulfilment and refunds of one order queue up.
+
+    Writers always take the order before its payment, so they can never deadlock.
+    """
+    return lock(Order, order_id)
 
 
 def lock_payment(payment_id: int) -> Payment:
-    """The payment, locked and re-read."""
-    stmt = (
-        select(Payment)
-        .where(Payment.id == payment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(stmt).one()
+    """The payment, locked and re-read (after its order)."""
+    return lock(Payment, payment_id)
 
 
 def latest_payment(order_id: int) -> Payment | None:

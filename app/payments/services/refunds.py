@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.cart.pricing import allocate, half_up_div
 from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
 from app.checkout.services import load_items, transition
+from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.extensions import db
@@ -172,9 +173,7 @@ def execute_refund(refund: Refund) -> Refund:
     """Ask the provider to refund (idempotent per refund) and settle our books on success."""
     lock_order(refund.order_id)  # always order, then payment: the order fulfilment locks too
     payment = lock_payment(refund.payment_id)
-    refund = db.session.scalars(
-        select(Refund).where(Refund.id == refund.id).execution_options(populate_existing=True)
-    ).one()
+    refund = lock(Refund, refund.id)
     if refund.status is not RefundStatus.PENDING:
         return refund
     try:

@@ -14,7 +14,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import NoResultFound
 
+from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import WebhookEvent, WebhookStatus
@@ -63,13 +65,11 @@ def ingest_webhook(provider_name: str, raw_body: bytes, headers: Mapping[str, st
 
 
 def lock_event(event_id: int) -> WebhookEvent | None:
-    stmt = (
-        select(WebhookEvent)
-        .where(WebhookEvent.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return db.session.scalars(stmt).first()
+    """The event, locked: two jobs for one event take turns, and the second finds it done."""
+    try:
+        return lock(WebhookEvent, event_id)
+    except NoResultFound:
+        return None
 
 
 def process_event(event_id: int) -> WebhookStatus | None:
