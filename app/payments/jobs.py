@@ -26,7 +26,7 @@ from app.payments.services.reconcile import (
     reconcile_payment,
     stale_payments,
 )
-from app.payments.services.webhooks import record_failure, stuck_events
+from app.payments.services.webhooks import event_order_token, record_failure, stuck_events
 
 log = logging.getLogger(__name__)
 # Seed 003: the critical path retries 3 times, after 2, 4 and 8 seconds, then dead-letters.
@@ -44,7 +44,8 @@ def process_webhook_event(event_id: int) -> str | None:
         db.session.commit()
         job = get_current_job()
         if job is None or not job.retries_left:
-            log.error("event=webhook_dead_letter webhook_event=%s error=%r", event_id, exc)
+            log.error("event=webhook_dead_letter webhook_event=%s order=%s error=%r", event_id,
+                      event_order_token(event_id), exc)  # fmt: skip
         raise
     return status.value if status else None
 

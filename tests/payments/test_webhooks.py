@@ -239,3 +239,41 @@ def test_the_same_event_ten_times_at_once(live_app: Flask, committed: object) ->
     assert db.session.scalar(select(func.count(Enrollment.id))) == 1
     assert db.session.scalar(select(func.count(Notification.id))) == 1
     assert db.session.get(Order, order.id).status is OrderStatus.PAID  # type: ignore[union-attr]
+
+
+def test_a_failing_event_is_retried_then_dead_lettered_with_its_order(
+    client: FlaskClient,
+    db_session: Session,
+    buyer: User,
+    caplog,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from rq.job import Job
+
+    from app.extensions import get_redis
+    from app.jobs.queues import QueueName, get_queue
+    from app.payments.services import webhooks as webhook_services
+
+    order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx)
+    _post(client, raw, headers)
+    queue = get_queue(QueueName.CRITICAL)
+    job_id = queue.job_ids[0]
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(webhook_services, "_apply", broken)
+    run_jobs()
+    job = Job.fetch(job_id, connection=get_redis())
+    assert job.retries_left == 2  # RQ scheduled a retry (2 s later) instead of giving up
+    event = db_session.scalars(select(WebhookEvent)).one()
+    db_session.refresh(event)
+    assert event.status is WebhookStatus.FAILED and "database hiccup" in (event.error or "")
+    # On the last attempt the job stays in the failed registry and the log names the order.
+    job.retries_left = 0
+    job.save()
+    queue.enqueue_job(job)
+    run_jobs()
+    assert f"event=webhook_dead_letter webhook_event={event.id} order={order.token}" in caplog.text
+    assert job.id in queue.failed_job_registry.get_job_ids()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import NoResultFound
 
+from app.checkout.models import Order
 from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
@@ -127,3 +128,20 @@ def stuck_events(older_than_s: int = 30, limit: int = 500) -> list[int]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def event_order_token(event_id: int) -> str | None:
+    """The token of the order an event is about, when it is known (for logs)."""
+    stmt = (
+        select(Order.token)
+        .join(WebhookEvent, WebhookEvent.order_id == Order.id)
+        .where(WebhookEvent.id == event_id)
+    )
+    found: str | None = db.session.scalar(stmt)
+    event = db.session.get(WebhookEvent, event_id)
+    if found is None and event is not None:  # not linked yet: ask the payload
+        message = WebhookMessage(event.event_id, event.type, event.payload)
+        for fact in get_provider(event.provider).interpret(message):
+            payment = fact.payment if isinstance(fact, RefundFacts) else fact
+            found = found or payment.order_token
+    return found
