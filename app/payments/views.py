@@ -10,6 +10,7 @@ from flask.wrappers import Response
 from flask_login import login_required
 
 from app.accounts.access import viewer
+from app.accounts.models import User
 from app.checkout.queries import get_order_for
 from app.core.errors import DomainError, json_error
 from app.core.htmx import redirect_to, render
@@ -18,7 +19,7 @@ from app.jobs.queues import QueueName, enqueue_after_commit
 from app.payments import bp, queries, services
 from app.payments.forms import RefundForm, RetryForm, SandboxForm
 from app.payments.jobs import deliver_sandbox_event, enqueue_webhook_processing
-from app.payments.models import Payment, RefundSource, SandboxStatus
+from app.payments.models import Payment, Refund, RefundSource, SandboxStatus
 from app.payments.providers import get_provider, providers_for
 from app.payments.providers.base import InvalidSignature, ProviderError
 from app.payments.providers.sandbox import DECLINE_CARD, record_outcome
@@ -155,14 +156,7 @@ def request_refund(token: str) -> ResponseReturnValue:
     plan, problem = queries.preview_refund(order, form.courses.data or [])
     if request.method == "POST" and form.validate_on_submit() and form.confirm.data and plan:
         try:
-            services.check_refund_policy(plan)
-            key = f"student:{order.token}:{form.request_key.data}"
-            refund = services.request_refund(
-                plan, RefundSource.STUDENT, form.reason.data or "", key, user
-            )
-            db.session.commit()  # the refund exists before the provider is asked (see refunds.py)
-            refund = services.execute_refund(refund)
-            db.session.commit()
+            refund = _student_refund(plan, form, user)  # type: ignore[arg-type]
         except DomainError as err:
             db.session.rollback()
             problem = err.message
@@ -181,6 +175,16 @@ def request_refund(token: str) -> ResponseReturnValue:
         window=current_app.config["REFUND_WINDOW_DAYS"],
         limit=current_app.config["REFUND_MAX_PROGRESS"],
     )
+
+
+def _student_refund(plan: services.RefundPlan, form: RefundForm, user: User) -> Refund:
+    services.check_refund_policy(plan)
+    key = f"student:{plan.order.token}:{form.request_key.data}"
+    refund = services.request_refund(plan, RefundSource.STUDENT, form.reason.data or "", key, user)
+    db.session.commit()  # the refund row exists before the provider is asked (see refunds.py)
+    refund = services.execute_refund(refund)
+    db.session.commit()
+    return refund
 
 
 def _refund_message(status: str) -> str:
