@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,8 +37,3 @@ def get_redis() -> Redis:
     """The Redis client of the current app (queues, cache, limits)."""
     client: Redis = current_app.extensions["redis"]
     return client
-
-
-def client_ip() -> str:
-    """The caller's address (behind a proxy, configure ProxyFix so this is the real one)."""
-    return request.remote_addr or "unknown"

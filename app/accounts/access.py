@@ -1,32 +1,12 @@
-"""Role checks for views: the one place that reads current_user's role."""
+"""Who is looking: the one place views read current_user from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import cast
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from app.accounts.models import Role, User
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def role_required(*roles: Role) -> Callable[[F], F]:
-    """Login required, and one of the roles (admins pass every check); 403 otherwise."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return cast(F, login_required(wrapper))
-
-    return decorate
+from app.accounts.models import User
 
 
 def viewer() -> User | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.accounts.models import Role, User
+from app.accounts.models import User
 from app.extensions import db
 
 
@@ -32,8 +32,3 @@ def get_session_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
-
-
-def list_users_by_role(role: Role) -> list[User]:
-    """Every user with the role, by name."""
-    return list(db.session.scalars(select(User).where(User.role == role).order_by(User.name)))

@@ -288,10 +288,6 @@ def get_course_by_slug(slug: str) -> Course | None:
     return db.session.scalars(select(Course).where(Course.slug == slug)).first()
 
 
-def get_category_by_slug(slug: str) -> Category | None:
-    return db.session.scalars(select(Category).where(Category.slug == slug)).first()
-
-
 def list_languages() -> list[str]:
     """Languages that published courses are taught in."""
     stmt = (

@@ -155,9 +155,3 @@ def publish_course(course: Course) -> Course:
     course.status = CourseStatus.PUBLISHED
     course.published_at = course.published_at or utcnow()
     return course
-
-
-def archive_course(course: Course) -> Course:
-    """Take the course off the catalog (its students keep access)."""
-    course.status = CourseStatus.ARCHIVED
-    return course

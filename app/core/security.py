@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from urllib.parse import urlsplit
 
@@ -21,13 +19,3 @@ def is_safe_redirect(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
-
-
-def hmac_sha256_hex(secret: str | bytes, message: str | bytes) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    msg = message.encode() if isinstance(message, str) else message
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
