@@ -1,19 +1,18 @@
 """`flask dev`: migrate, seed on first start, then run web + worker + scheduler in one terminal.
 
 This process owns the embedded PostgreSQL and Redis (when no URLs are set) and hands their URLs
-to the processes it starts, so all of them share one database and one Redis. Ctrl-C stops all.
+to the processes it starts, so all of them share one database and one Redis. A child that dies is
+restarted after a backoff (app/supervisor.py). Ctrl-C or SIGTERM stops the children, then the
+embedded servers; a second one skips the graceful wait, and the servers are still stopped.
 """
 
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -22,9 +21,10 @@ from flask_migrate import upgrade
 
 from app import embedded
 from app.config import ROOT, child_environment
+from app.supervisor import Supervisor
 
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "cron": "\033[35m"}
-RESET = "\033[0m"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 DEMO_LOGINS = [
     "admin@example.com",
     "teacher1@example.com … teacher3@example.com",
@@ -33,17 +33,10 @@ DEMO_LOGINS = [
 ]
 
 
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-
-
 def _commands(app: Flask) -> dict[str, list[str]]:
     python = sys.executable
     bindir = ROOT / ".venv" / "bin"
     gunicorn = str(bindir / "gunicorn") if (bindir / "gunicorn").exists() else "gunicorn"
-    rq = str(bindir / "rq") if (bindir / "rq").exists() else "rq"
     return {
         "web": [
             gunicorn,
@@ -56,65 +49,52 @@ def _commands(app: Flask) -> dict[str, list[str]]:
             "-",
         ],
         "worker": [python, "worker.py"],
-        "cron": [rq, "cron", "app.jobs.schedule", "--url", app.config["REDIS_URL"]],
+        # Not `rq cron`: that exits on a Redis outage; ours backs off and resumes.
+        "cron": [python, "-m", "app.jobs.cron", "--url", app.config["REDIS_URL"]],
     }
 
 
-def _pump(name: str, stream: IO[bytes]) -> None:
-    colour = COLOURS.get(name, "")
-    for raw in iter(stream.readline, b""):
-        line = raw.decode(errors="replace").rstrip()
-        sys.stdout.write(f"{colour}{name:>6} |{RESET} {line}\n")
-        sys.stdout.flush()
-
-
-def _start(app: Flask) -> list[Child]:
-    env = child_environment(
+def _environment(app: Flask) -> dict[str, str]:
+    return child_environment(
         DATABASE_URL=app.config["DATABASE_URL"],
         REDIS_URL=app.config["REDIS_URL"],
         PYTHONUNBUFFERED="1",
     )
-    children = []
-    for name, cmd in _commands(app).items():
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv of our own tools
-            cmd,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert proc.stdout is not None
-        threading.Thread(target=_pump, args=(name, proc.stdout), daemon=True).start()
-        children.append(Child(name, proc))
-    return children
 
 
-def _stop(children: list[Child]) -> None:
-    for child in children:
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for child in children:
-        try:
-            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.process.kill()
-            child.process.wait()
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost
+            return bool(resp.status == 200)
+    except OSError:
+        return False
 
 
-def _wait_until_up(url: str, children: list[Child], timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(c.process.poll() is not None for c in children):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - our own localhost
-                if resp.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
+class _StopSignals:
+    """The first SIGINT, SIGTERM or SIGHUP asks for an orderly stop; a second one hurries it
+    (children are killed at once; the embedded servers are still stopped)."""
+
+    def __init__(self) -> None:
+        self.stopping, self.hurry = threading.Event(), threading.Event()
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if self.stopping.is_set():
+            self.hurry.set()
+        self.stopping.set()
+
+
+def _supervise(app: Flask, supervisor: Supervisor, stopping: threading.Event) -> None:
+    """Restart children that die until asked to stop; show the banner once the site answers."""
+    url = f"http://127.0.0.1:{app.config['PORT']}/healthz"
+    announced = False
+    while not stopping.is_set():
+        supervisor.poll()
+        if not announced and _answers(url):
+            _banner(app)
+            announced = True
+        stopping.wait(0.5)
 
 
 def _banner(app: Flask) -> None:
@@ -154,24 +134,18 @@ def dev_command() -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["APP_ENV"] == "production":
         raise click.ClickException("`flask dev` is for development; see the README for production.")
+    # Until the supervisor takes over, SIGTERM and SIGHUP end `flask dev` as Ctrl-C does: with
+    # an exception, so the embedded servers are stopped at exit (app/embedded.py).
+    for sig in STOP_SIGNALS[1:]:
+        signal.signal(sig, signal.default_int_handler)
     _prepare()
-    children = _start(app)
-    stopping = threading.Event()
-
-    def _on_signal(_signum: int, _frame: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    if _wait_until_up(f"http://127.0.0.1:{app.config['PORT']}/healthz", children):
-        _banner(app)
-    while not stopping.is_set():
-        dead = [c for c in children if c.process.poll() is not None]
-        if dead:
-            click.echo(f"{dead[0].name} exited with code {dead[0].process.returncode}; stopping.")
-            break
-        stopping.wait(0.5)
-    click.echo("Stopping web, worker and scheduler…")
-    _stop(children)
-    embedded.stop_all()
+    signals = _StopSignals()
+    supervisor = Supervisor(_commands(app), _environment(app), cwd=ROOT, colours=COLOURS)
+    try:
+        supervisor.start()
+        _supervise(app, supervisor, signals.stopping)
+    finally:
+        click.echo("Stopping web, worker and scheduler…")
+        supervisor.stop(signals.hurry)
+        embedded.stop_all()
     click.echo("Stopped.")

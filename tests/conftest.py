@@ -6,11 +6,12 @@ import contextvars
 import os
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from redis import Redis
@@ -51,12 +52,32 @@ def service_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     )
     _reset_database(db_url)
     yield {"DATABASE_URL": db_url, "REDIS_URL": redis_url}
-    if not os.environ.get("TEST_DATABASE_URL"):
-        for engine_owner in list(db._app_engines.values()):
-            for engine in engine_owner.values():
-                engine.dispose()
-        embedded.drop_database(ROOT / "instance" / "test-postgres", own_db)
-    embedded.stop_all()
+    try:
+        if not os.environ.get("TEST_DATABASE_URL"):
+            for engine_owner in list(db._app_engines.values()):
+                for engine in engine_owner.values():
+                    engine.dispose()
+            embedded.drop_database(ROOT / "instance" / "test-postgres", own_db)
+    finally:
+        # Stops what this session started (by pid; the shared PostgreSQL only when no other
+        # run uses it), whoever is still connected; pytest_sessionfinish checks it did.
+        embedded.stop_all()
+
+
+@pytest.hookimpl(trylast=True)  # after the runner's own sessionfinish has torn fixtures down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when an embedded server it started outlives it (issue 7)."""
+    left = embedded.leftovers()
+    if not left:
+        return
+    message = "embedded servers still running after teardown: " + "; ".join(left)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(message, red=True)
+    else:
+        print(message)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def make_test_app(urls: dict[str, str], **overrides: Any) -> Flask:
@@ -122,9 +143,24 @@ def client(app: Flask, db_session: Session) -> FlaskClient:
 
 
 def login_as(client: FlaskClient, user: Any) -> None:
-    """Sign the test client in as the user (or a user's get_id()) without the login form."""
+    """Sign the test client in as the user (or a user's get_id()) without the login form,
+    through a real login session: logging out or revoking it ends this client's session."""
+    from app.accounts.models import User
+    from app.accounts.sessions import start_login_session
+
+    user_id = int(user.partition(":")[0]) if isinstance(user, str) else user.id
+    app = client.application
+    # The test's own app context when it has one (so the row joins its transaction), else one
+    # of the client's app (a thread of a concurrency test), whose commit is real.
+    same_app = has_app_context() and current_app._get_current_object() is app
+    with nullcontext() if same_app else app.app_context():
+        account = db.session.get(User, user_id)
+        assert account is not None, f"no user {user_id}"
+        start_login_session(account, remember=False, user_agent="test client")
+        cookie_id = account.get_id()
+        db.session.commit()  # a savepoint under db_session; real under `committed`
     with client.session_transaction() as sess:
-        sess["_user_id"] = user if isinstance(user, str) else user.get_id()
+        sess["_user_id"] = cookie_id
         sess["_fresh"] = True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from flask import g
 from flask_login import current_user
 
 from app.accounts.models import User
@@ -13,4 +14,12 @@ def viewer() -> User | None:
     """The logged-in user, or None for a visitor."""
     if current_user.is_authenticated:
         return cast(User, current_user._get_current_object())
+    return None
+
+
+def loaded_viewer() -> User | None:
+    """The logged-in user if this request already loaded one; never loads it (no query)."""
+    user = g.get("_login_user")  # where Flask-Login keeps the user it loaded for this request
+    if user is not None and user.is_authenticated:
+        return cast(User, user)
     return None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import TimestampMixin, str_enum
+from app.core.models import TimestampMixin, str_enum, utcnow
 from app.extensions import db
 
 
@@ -29,8 +30,6 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), default=Role.STUDENT)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
-    # Bumped on password change so every other session of this user ends.
-    session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     country: Mapped[str | None] = mapped_column(String(2))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -41,7 +40,20 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login's id, "user id:login token": it names the login this object came through
+        (see attach_login); without one it names no session, and no cookie made of it works."""
+        return f"{self.id}:{getattr(self, '_login_token', '')}"
+
+    def attach_login(self, login: LoginSession, token: str) -> None:
+        """Remember which login session (and its secret token) this object stands for."""
+        self._login_token = token
+        self._login = login
+
+    @property
+    def login(self) -> LoginSession | None:
+        """The login session this object was loaded through or signed in with, if any."""
+        login: LoginSession | None = getattr(self, "_login", None)
+        return login
 
     @property
     def is_admin(self) -> bool:
@@ -56,3 +68,33 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginSession(db.Model):  # type: ignore[name-defined,misc]
+    """One sign-in on one device; the cookies carry its token, the table only a hash of it."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(120), default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """What the table stores of a token: a leaked table opens no session."""
+        return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"

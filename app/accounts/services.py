@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.accounts import passwords
+from app.accounts import passwords, sessions
 from app.accounts.models import Role, User
 from app.accounts.queries import get_user_by_email, normalise_email
 from app.core.errors import DomainError, NotFound
@@ -90,13 +90,13 @@ def update_profile(user: User, name: str, email: str, country: str | None) -> Us
     return user
 
 
-def change_password(user: User, current: str, new: str) -> User:
-    """Set a new password after checking the current one; other sessions of the user end."""
+def change_password(user: User, current: str, new: str, keep_login: int | None = None) -> User:
+    """Set a new password after checking the current one; every login but `keep_login` ends."""
     if not passwords.verify_password(user.password_hash, current):
         raise InvalidCredentials("Your current password is not correct.", field="current_password")
     check_password(new, user.email, user.name)
     user.password_hash = passwords.hash_password(new)
-    user.session_version += 1
+    sessions.revoke_user_sessions(user.id, keep=keep_login)
     return user
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.wrappers import Response
 
 from app.accounts.queries import get_user
 from app.api import bp
+from app.api.bodies import InvalidField, choice, json_object, objects, text
 from app.cart import queries, services
 from app.cart.models import Cart
 from app.cart.services import CouponInvalid
@@ -46,13 +47,25 @@ def coupon_error(err: CouponInvalid) -> Response:
     return response
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+@bp.errorhandler(InvalidField)
+def _invalid_field(err: InvalidField) -> Response:
+    body = {
+        "status": 422,
+        "success": False,
+        "error": {
+            "code": err.code,
+            "field": err.field,
+            "message": err.message,
+            "validation_messages": [err.message],
+        },
+    }
+    response = jsonify(body)
+    response.status_code = 422
+    return response
 
 
-def _cart(token: object) -> Cart | None:
-    return queries.get_cart_by_token(token) if isinstance(token, str) and token else None
+def _cart(token: str) -> Cart | None:
+    return queries.get_cart_by_token(token) if token else None
 
 
 def _owner(cart: Cart) -> Any:
@@ -61,12 +74,13 @@ def _owner(cart: Cart) -> Any:
 
 @bp.post("/cart")
 def create_cart() -> Response:
-    body = _body()
-    currency = str(body.get("currency", "USD")).upper()
+    body = json_object()
+    currency = choice(body, "currency", current_app.config["SUPPORTED_CURRENCIES"], "USD")
+    slugs = [text(p, "course_slug", required=True) for p in objects(body, "products")]
     cart = services.open_cart(currency)
     try:
-        for product in body.get("products") or []:
-            course = get_course_by_slug(str(product.get("course_slug", "")))
+        for slug in slugs:
+            course = get_course_by_slug(slug)
             if course is None:
                 db.session.rollback()
                 return json_error("unknown_course", "No such course.", 422)
@@ -81,7 +95,7 @@ def create_cart() -> Response:
 
 @bp.post("/cart/estimate")
 def estimate() -> Response:
-    cart = _cart(_body().get("cart_token"))
+    cart = _cart(text(json_object(), "cart_token", required=True))
     if cart is None:
         return json_error("cart_not_found", "No cart with that token.", 404)
     return ok(services.estimate(cart, _owner(cart)))
@@ -90,11 +104,12 @@ def estimate() -> Response:
 @bp.post("/cart/<token>/coupon")
 @limiter.limit("30 per minute")
 def apply_coupon(token: str) -> Response:
+    code = text(json_object(), "coupon")
     cart = _cart(token)
     if cart is None:
         return json_error("cart_not_found", "No cart with that token.", 404)
     try:
-        breakdown = services.apply_coupon(cart, str(_body().get("coupon", "")), _owner(cart))
+        breakdown = services.apply_coupon(cart, code, _owner(cart))
     except CouponInvalid as err:
         db.session.rollback()
         return coupon_error(err)
@@ -127,26 +142,36 @@ def remove_coupon(token: str) -> Response:
 @limiter.limit("30 per minute")
 def create_order() -> Response:
     """Seed 002's order creation: {cart_token, provider?}, idempotent on the Idempotency-Key."""
-    body = _body()
-    cart = _cart(body.get("cart_token"))
+    body = json_object()
+    cart = _cart(text(body, "cart_token", required=True))
     owner = _owner(cart) if cart else None
     if cart is None:
         return json_error("cart_not_found", "No cart with that token.", 404)
     if owner is None:
         return json_error("login_required", "Log in so the cart has an owner, then order.", 401)
-    key = request.headers.get("Idempotency-Key") or str(body.get("idempotency_key", ""))
-    provider = str(body.get("provider") or _default_provider(cart.currency))
+    key = request.headers.get("Idempotency-Key") or text(body, "idempotency_key")
+    provider = text(body, "provider", max_length=40) or _default_provider(cart.currency)
     fingerprint = request_hash({"cart_token": cart.token, "provider": provider})
     try:
         result = checkout_cart(owner, cart, provider, key, fingerprint)
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
+        if err.code == "no_provider":  # the provider asked for is not configured here
+            raise _unknown_provider(cart.currency) from err
         return json_error(err.code, err.message, err.status if err.status >= 400 else 422)
     order = get_order_by_token(result.order_token)
-    return ok({"order": order_payload(order, result.redirect)} | {"replayed": result.replayed})
+    return ok(
+        {"order": order_payload(order, result.redirect)}
+        | {"replayed": result.replayed, "existing": result.existing}
+    )
 
 
 def _default_provider(currency: str) -> str:
     offered = providers_for(currency)
     return offered[0].name if offered else ""
+
+
+def _unknown_provider(currency: str) -> InvalidField:
+    offered = ", ".join(p.name for p in providers_for(currency)) or f"none for {currency}"
+    return InvalidField(f"provider must be one of: {offered}.", field="provider")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.core.forms import country_choices
+from app.core.forms import DbIntegerField, country_choices
 
 
 class AddToCartForm(FlaskForm):  # type: ignore[misc]
-    course_id = IntegerField(validators=[DataRequired()])
+    course_id = DbIntegerField(validators=[DataRequired()], minimum=1)
     next = HiddenField()
 
 

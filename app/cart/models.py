@@ -147,6 +147,34 @@ class CouponRedemption(TimestampMixin, db.Model):  # type: ignore[name-defined,m
     __table_args__ = (Index("ix_coupon_redemptions_coupon_user", "coupon_id", "user_id"),)
 
 
+class CouponEventKind(StrEnum):
+    OVERAGE = "overage"  # a use past max_uses
+    USER_OVERAGE = "user_overage"  # a use past max_uses_per_user
+
+
+class CouponEvent(db.Model):  # type: ignore[name-defined,misc]
+    """Something about a coupon an admin should see: a use honoured past its limit."""
+
+    __tablename__ = "coupon_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"), nullable=False, index=True)
+    # The order whose late payment took the use (orders live in checkout, above this domain).
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    kind: Mapped[CouponEventKind] = mapped_column(
+        str_enum(CouponEventKind, "coupon_event_kind"), nullable=False
+    )
+    uses_before: Mapped[int] = mapped_column(Integer, nullable=False)
+    use_limit: Mapped[int] = mapped_column(Integer, nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False, index=True
+    )
+
+    __table_args__ = (UniqueConstraint("order_id", "kind"),)
+
+
 class Sale(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     """A sale campaign: percent off its scope, or fixed sale prices per course (SalePrice)."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
-from app.cart.models import Cart, CartItem, Coupon, Sale
+from app.cart.models import Cart, CartItem, Coupon, CouponEvent, Sale
 from app.cart.pricing import (
     NO_TAX,
     Breakdown,
@@ -35,6 +35,22 @@ log = logging.getLogger(__name__)
 def get_cart_by_token(token: str) -> Cart | None:
     """The cart with this token (anonymous or not: callers check the owner)."""
     return db.session.scalars(select(Cart).where(Cart.token == token)).first()
+
+
+def list_coupon_events(coupon_id: int | None = None, limit: int = 200) -> list[CouponEvent]:
+    """Coupon uses honoured past a limit (all coupons, or one), newest first."""
+    stmt = select(CouponEvent).order_by(CouponEvent.created_at.desc(), CouponEvent.id.desc())
+    if coupon_id is not None:
+        stmt = stmt.where(CouponEvent.coupon_id == coupon_id)
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def count_coupon_events(start: datetime, end: datetime) -> int:
+    """Coupon uses honoured past a limit, recorded in [start, end)."""
+    stmt = select(func.count(CouponEvent.id)).where(
+        CouponEvent.created_at >= start, CouponEvent.created_at < end
+    )
+    return int(db.session.scalar(stmt) or 0)
 
 
 def get_user_cart(user_id: int) -> Cart | None:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_login import user_logged_in
 from htmx_flask import request
+from sqlalchemy.orm import SessionTransaction
 
 from app.accounts.access import viewer
 from app.accounts.models import User
@@ -40,6 +41,12 @@ def _merge_on_login(_app: object, user: User, **_: object) -> None:
     if cart is not None:
         services.merge_carts(cart, user)
         db.session.commit()
+
+
+def _attempt() -> SessionTransaction:
+    """A savepoint for one service call: a refusal undoes that call only. A full rollback would
+    also discard a cart opened earlier in the request, which `g.cart` still holds."""
+    return db.session.begin_nested()
 
 
 def _back(default: str) -> str:
@@ -92,14 +99,14 @@ def add_item() -> ResponseReturnValue:
     course = queries.load_course(form.course_id.data) if form.validate_on_submit() else None
     if course is None:
         return _add_button_missing()
+    cart = current_cart(create=True)
+    assert cart is not None
     try:
-        cart = current_cart(create=True)
-        assert cart is not None
-        services.add_course(cart, course.id, viewer())
-        db.session.commit()
+        with _attempt():
+            services.add_course(cart, course.id, viewer())
     except DomainError as err:
-        db.session.rollback()
         return _refused(get_course_page(course.slug) or course, err)
+    db.session.commit()
     if not request.htmx:
         flash(f"“{course.title}” is in your cart.", "success")
         return redirect_to(_back(url_for("cart.cart_page")))
@@ -136,16 +143,22 @@ def remove_item(course_id: int) -> ResponseReturnValue:
 @bp.post("/cart/coupon")
 def apply_coupon() -> ResponseReturnValue:
     form = CouponForm()
-    cart = current_cart(create=True)
-    if form.validate_on_submit() and cart is not None:
-        try:
-            services.apply_coupon(cart, form.code.data or "", viewer())
-            db.session.commit()
-            return _after_change(f"Coupon {(form.code.data or '').upper()} applied.")
-        except DomainError as err:
-            db.session.rollback()
-            form.code.errors = [err.message]
-    return _cart_response(422, coupon_form=form)
+    cart = current_cart()
+    if cart is None or not queries.count_items(cart.id):
+        # An empty cart shows no coupon field to hold the error: say it on the cart page.
+        flash("Add a course before applying a coupon.", "error")
+        return redirect_to(url_for("cart.cart_page"))
+    if not form.validate_on_submit():
+        return _cart_response(422, coupon_form=form)
+    code = form.code.data or ""
+    try:
+        with _attempt():
+            services.apply_coupon(cart, code, viewer())
+    except DomainError as err:
+        form.code.errors = [err.message]
+        return _cart_response(422, coupon_form=form)
+    db.session.commit()
+    return _after_change(f"Coupon {code.strip().upper()} applied.")
 
 
 @bp.post("/cart/coupon/delete")

@@ -50,6 +50,8 @@ PAID_STATUSES = (
     OrderStatus.COMPLETED,
 )
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED)
+# Placed and not yet paid or given up on: a repeated checkout of its cart lands here.
+AWAITING = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)
 
 
 class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -75,6 +77,8 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     tax_inclusive: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     provider: Mapped[str | None] = mapped_column(String(20))
+    # The cart it was placed from: a second checkout of that cart finds this order.
+    cart_token: Mapped[str | None] = mapped_column(String(36), index=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Webhook received -> enrollments created, for the latency figure admins watch.

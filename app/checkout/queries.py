@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.checkout.models import Order
+from app.checkout.models import AWAITING, Order
 from app.extensions import db
 from app.learning.queries import list_enrollments_for_order
 
@@ -45,6 +45,20 @@ def get_order_for(token: str, user: User | None) -> Order | None:
 def get_order_by_token(token: str) -> Order:
     """The order with this token (callers have checked who may see it)."""
     return db.session.scalars(select(Order).where(Order.token == token)).one()
+
+
+def get_awaiting_order_for_cart(user_id: int, cart_token: str) -> Order | None:
+    """The user's newest order placed from this cart that still waits for its payment."""
+    stmt = (
+        select(Order)
+        .where(
+            Order.user_id == user_id,
+            Order.cart_token == cart_token,
+            Order.status.in_(AWAITING),
+        )
+        .order_by(Order.id.desc())
+    )
+    return db.session.scalars(stmt).first()
 
 
 def order_payload(order: Order, redirect: str) -> dict[str, object]:

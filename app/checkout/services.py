@@ -10,10 +10,18 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.cart.models import Cart, Coupon
 from app.cart.pricing import Breakdown
-from app.cart.services import empty_cart, lock_coupon, redeem_coupon, reserve_coupon, view_cart
+from app.cart.services import (
+    empty_cart,
+    lock_cart,
+    lock_coupon,
+    redeem_coupon,
+    reserve_coupon,
+    view_cart,
+)
 from app.catalog.models import Course
 from app.checkout.jobs import send_order_receipt
 from app.checkout.models import Order, OrderEvent, OrderItem, OrderStatus
+from app.checkout.queries import get_awaiting_order_for_cart
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.core.money import Money
@@ -40,6 +48,29 @@ ALLOWED: dict[OrderStatus, set[OrderStatus]] = {
 
 class OrderError(DomainError):
     status = 422
+
+
+class CartAlreadyOrdered(OrderError):
+    """The cart was emptied by an order that still waits for payment: that order is the answer."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__(
+            "This cart was already ordered: pay for that order, or add courses again.",
+            code="cart_already_ordered",
+        )
+        self.order = order
+
+
+def record_event(order: Order, note: str) -> None:
+    """Note something an admin should see in the order's history, without a status change."""
+    db.session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=order.status.value,
+            to_status=order.status.value,
+            note=note,
+        )
+    )
 
 
 def transition(order: Order, to: OrderStatus, note: str = "") -> Order:
@@ -96,8 +127,12 @@ def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
 
     Every amount is recomputed here from the database; nothing the browser says about prices
     is used. A total of 0 completes the order and enrolls at once; the cart is emptied.
+    The cart row is locked first, so concurrent checkouts of one cart (two tabs, each with
+    its own idempotency key) take turns: the later one finds the cart emptied and gets
+    CartAlreadyOrdered with the first order, never a second order.
     """
     now = now or utcnow()
+    lock_cart(cart.id)
     view = view_cart(cart, user, now)
     if view.coupon_error:
         raise OrderError(
@@ -107,33 +142,32 @@ def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
         )
     breakdown = view.breakdown
     if not breakdown.lines:
+        earlier = get_awaiting_order_for_cart(user.id, view.cart.token)
+        if earlier is not None:
+            raise CartAlreadyOrdered(earlier)
         raise OrderError("Your cart is empty.", code="cart_empty")
     owned = owned_course_ids(user.id, [line.course_id for line in breakdown.lines])
     if owned:
         raise OrderError("You already own a course in your cart; remove it first.", code="owned")
-    if view.cart.coupon is not None and breakdown.coupon_discount:
-        lock_coupon(view.cart.coupon.id)  # before the order row references it
-    order = _snapshot(user, view.cart.currency, breakdown, view.cart.coupon, now)
-    if view.cart.coupon is not None and breakdown.coupon_discount:
-        reserve_coupon(
-            view.cart.coupon.id,
-            user.id,
-            order.id,
-            Money(breakdown.coupon_discount, breakdown.currency),
-            now,
-        )
+    coupon = view.cart.coupon if breakdown.coupon_discount else None
+    if coupon is not None:
+        lock_coupon(coupon.id)  # before the order row references it
+    order = _snapshot(user, view.cart, breakdown, now)
+    if coupon is not None:
+        discount = Money(breakdown.coupon_discount, breakdown.currency)
+        reserve_coupon(coupon.id, user.id, order.id, discount, now)
     if order.total_minor == 0:
         complete_free_order(order)
     empty_cart(view.cart)
     return order
 
 
-def _snapshot(
-    user: User, currency: str, b: Breakdown, coupon: Coupon | None, now: datetime
-) -> Order:
+def _snapshot(user: User, cart: Cart, b: Breakdown, now: datetime) -> Order:
+    coupon: Coupon | None = cart.coupon
     order = Order(
         user_id=user.id,
-        currency=currency,
+        cart_token=cart.token,
+        currency=cart.currency,
         subtotal_minor=b.sub_total,
         sale_discount_minor=b.sale_discount,
         coupon_discount_minor=b.coupon_discount,
@@ -177,10 +211,17 @@ def complete_free_order(order: Order) -> None:
     """Nothing to pay: enroll in every course now and close the order."""
     for item in load_items(order.id):
         grant_enrollment(order.user_id, item.course_id, EnrollmentSource.FREE, order.id)
-    redeem_coupon(order.id)
+    redeem_order_coupon(order)
     transition(order, S.COMPLETED, "nothing to pay")
     order.fulfilled_at = utcnow()
     enqueue_after_commit(send_order_receipt, order.id, retry=Retry(max=3, interval=[2, 4, 8]))
+
+
+def redeem_order_coupon(order: Order) -> None:
+    """Make the order's coupon use final; a use honoured past the coupon's limit is noted."""
+    redeemed = redeem_coupon(order.id)
+    for event in redeemed.overages if redeemed else ():
+        record_event(order, event.note)
 
 
 def load_items(order_id: int) -> list[OrderItem]:

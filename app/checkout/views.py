@@ -61,7 +61,7 @@ def checkout_page() -> ResponseReturnValue:
 
 @bp.post("/checkout")
 @login_required
-@limiter.limit("60 per minute", key_func=lambda: f"checkout:{current_user.get_id()}")
+@limiter.limit("60 per minute", key_func=lambda: f"checkout:{current_user.id}")
 def place_order() -> ResponseReturnValue:
     user, cart = viewer(), current_cart()
     if cart is None or user is None:
@@ -81,6 +81,8 @@ def place_order() -> ResponseReturnValue:
     except DomainError as err:
         db.session.rollback()
         return _checkout_page(form, 422 if err.status < 500 else err.status, err.message)
+    if result.existing:
+        flash("This cart is already an order waiting for payment: here it is.", "info")
     return redirect_to(result.redirect)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from babel import Locale
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, IntegerField
+from wtforms.validators import NumberRange
 
 from app.core.errors import DomainError
+from app.core.validation import PG_INT_MAX, PG_INT_MIN
 
 
 def attach_error(form: FlaskForm, error: DomainError) -> None:
@@ -16,6 +20,20 @@ def attach_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class DbIntegerField(IntegerField):
+    """An IntegerField that refuses what PostgreSQL's INTEGER cannot hold (a query would fail)."""
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: list[Any] | None = None,
+        minimum: int = PG_INT_MIN,
+        **kwargs: Any,
+    ) -> None:
+        bound = NumberRange(minimum, PG_INT_MAX, message="That number is out of range.")
+        super().__init__(label, [*(validators or []), bound], **kwargs)
 
 
 def text(field: Field) -> str:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from app.core.caching import init_caching
 from app.core.errors import DomainError, json_error
 from app.core.htmx import render, wants_partial
 from app.core.money import Money
+from app.core.validation import init_validation
 from app.core.visitor import visitor_currency, visitor_locale
+from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,8 +41,13 @@ ERROR_TEXT = {
     403: ("Not allowed", "You don't have access to this page."),
     404: ("Page not found", "We couldn't find that page. It may have moved or never existed."),
     405: ("Not allowed", "That action isn't available here."),
+    413: ("Too large", "That request is larger than we accept."),
     429: ("Slow down", "Too many attempts in a short time. Please wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error happened on our side. Please try again."),
+    503: (
+        "Back in a minute",
+        "This part of the shop is briefly unavailable. Try again in a minute.",
+    ),
 }
 
 
@@ -55,6 +70,9 @@ def _error_response(status: int, message: str | None = None, code: str = "") -> 
 
 
 def init_web(app: Flask) -> None:
+    init_caching(app)
+    init_validation(app)
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
@@ -75,9 +93,25 @@ def init_web(app: Flask) -> None:
             "csrf_failed",
         )
 
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_down(err: RedisError) -> Response:
+        # Only what truly needs Redis gets here; the rest degrades (cache miss, in-memory limits).
+        current_app.logger.warning("event=redis_unavailable path=%s error=%r", request.path, err)
+        response = _error_response(503, None, "service_unavailable")
+        response.headers["Retry-After"] = "60"
+        return response
+
     @app.errorhandler(DomainError)
     def _domain(err: DomainError) -> Response:
         return _error_response(err.status, err.message, err.code)
+
+    @app.errorhandler(DataError)
+    def _data_error(err: DataError) -> Response:
+        # Defence in depth: the edge validation should have refused this input already.
+        db.session.rollback()
+        log.warning("event=data_error path=%s error=%s", request.path, str(err.orig)[:200])
+        return _error_response(400, "Some of what you sent cannot be stored.", "bad_input")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response | HTTPException:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from app.core.health import HEARTBEAT_KEY
 from app.core.models import utcnow
 from app.extensions import get_redis
 
-log = logging.getLogger(__name__)
+__all__ = ["HEARTBEAT_KEY", "record_heartbeat"]
 
-HEARTBEAT_KEY = "coursefront:scheduler:heartbeat"
+log = logging.getLogger(__name__)
 
 
 def record_heartbeat() -> str:

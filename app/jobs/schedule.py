@@ -22,3 +22,7 @@ cron.register(clean_up_carts, LOW, cron="*/15 * * * *")
 cron.register(reconcile_payments, DEFAULT, cron="*/30 * * * *")
 cron.register(expire_unpaid_orders, DEFAULT, cron="5 * * * *")
 cron.register(write_daily_report, LOW, cron="15 0 * * *")
+
+# Run by every worker on start-up and each minute as well: webhooks are swept even when this
+# schedule is not running (sweeping is idempotent, see sweep_webhook_events).
+WORKER_SWEEPS = (sweep_webhook_events,)

@@ -1,21 +1,57 @@
-"""Start an RQ worker for our queues inside the app."""
+"""Start an RQ worker for our queues inside the app; it rides out Redis outages.
+
+RQ's own loop retries a lost connection only while it waits for a job; a Redis error anywhere
+else (starting up, between jobs, shutting down) ends `Worker.work`. `run_worker` then backs off
+(1, 2, 4 … `max_backoff` s) and starts a fresh worker, until it is asked to stop.
+Each worker process also sweeps stuck webhook events on start-up and every minute, so payments
+are not left waiting when the scheduler is down.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
 
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Worker
+from rq.exceptions import StopRequested
 
-from app.extensions import db, get_redis
+from app.extensions import db, redis_client
 from app.jobs.context import AppJob, set_worker_app
 from app.jobs.queues import WORKER_QUEUES, get_queue
+from app.jobs.schedule import WORKER_SWEEPS
+
+log = logging.getLogger(__name__)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+SWEEP_EVERY_S = 60.0
+MAX_BACKOFF_S = 30.0
 
 
-def build_worker(app: Flask, name: str | None = None) -> Worker:
+class AppWorker(Worker):
+    """A worker that remembers being asked to stop, so a return from `work()` without that
+    request is known to be RQ giving up on Redis."""
+
+    stop_requested = False
+
+    def handle_warm_shutdown_request(self) -> None:
+        self.stop_requested = True
+        super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
+
+
+def build_worker(app: Flask, name: str | None = None) -> AppWorker:
     """A worker on critical > default > media > low, with our job class and maintenance interval."""
-    connection = get_redis()
-    return Worker(
+    # Its own client: RQ raises the socket timeout above its blocking-pop timeout, and the
+    # app's client (used by the jobs) must keep its short one.
+    connection = redis_client(app.config, socket_timeout=None)
+    return AppWorker(
         [get_queue(q, connection) for q in WORKER_QUEUES],
         connection=connection,
         job_class=AppJob,
@@ -26,11 +62,78 @@ def build_worker(app: Flask, name: str | None = None) -> Worker:
     )
 
 
-def run_worker(app: Flask, burst: bool = False) -> None:
-    """Work until stopped; the scheduler thread makes delayed retries fire."""
+def run_sweeps(app: Flask, sweeps: Sequence[Callable[[], Any]] = WORKER_SWEEPS) -> None:
+    """Run each sweep once in its own app context; a failure is logged, never raised."""
+    with app.app_context():
+        for sweep in sweeps:
+            try:
+                sweep()
+            except Exception:  # the next round tries again
+                db.session.rollback()
+                log.exception("event=worker_sweep_failed sweep=%s", sweep.__name__)
+        db.session.remove()
+
+
+def start_sweeper(app: Flask, every: float = SWEEP_EVERY_S) -> threading.Thread:
+    """A daemon thread running the sweeps every `every` seconds (work horses don't inherit it)."""
+
+    def _loop() -> None:
+        while True:
+            time.sleep(every)
+            run_sweeps(app)
+
+    thread = threading.Thread(target=_loop, name="coursefront-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+def _stop_on_signal() -> None:
+    """Between two workers nobody listens for SIGTERM/SIGINT: make them end the loop."""
+
+    def _raise(_signum: int, _frame: FrameType | None) -> None:
+        raise StopRequested()
+
+    signal.signal(signal.SIGTERM, _raise)
+    signal.signal(signal.SIGINT, _raise)
+
+
+def work_through_outages(app: Flask, burst: bool, max_backoff: float = MAX_BACKOFF_S) -> None:
+    """Run RQ workers one after another until one is asked to stop (or a burst is done)."""
+    backoff = min(1.0, max_backoff)
+    while True:
+        try:
+            worker = build_worker(app)  # talks to Redis (CLIENT SETNAME)
+            backoff = min(1.0, max_backoff)
+            worker.work(burst=burst, with_scheduler=True)
+            if burst or worker.stop_requested:
+                return
+            log.warning("event=worker_restarting reason=rq_work_loop_ended")
+        except REDIS_DOWN as exc:
+            if burst:
+                raise
+            log.warning("event=worker_redis_down error=%r retry_in=%.1fs", exc, backoff)
+        _stop_on_signal()
+        time.sleep(backoff)
+        backoff = min(backoff * 2, max_backoff)
+
+
+def run_worker(
+    app: Flask,
+    burst: bool = False,
+    sweep_every: float = SWEEP_EVERY_S,
+    max_backoff: float = MAX_BACKOFF_S,
+) -> None:
+    """Sweep once, then work until stopped; the scheduler thread makes delayed retries fire."""
     set_worker_app(app)
     with app.app_context():
         # Each job runs in a forked horse: it must not reuse the parent's pooled connections.
         engine = db.engine
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-        build_worker(app).work(burst=burst, with_scheduler=True)
+        run_sweeps(app)
+        if not burst:
+            _stop_on_signal()
+            start_sweeper(app, sweep_every)
+        try:
+            work_through_outages(app, burst, max_backoff)
+        except StopRequested:
+            log.info("event=worker_stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from flask import render_template
 from rq import Retry, get_current_job
@@ -19,13 +20,14 @@ from app.notifications.services import notify
 from app.payments.models import Refund, SandboxSession
 from app.payments.providers import sandbox_secret
 from app.payments.providers.sandbox import event_body, sign
-from app.payments.services import ingest_webhook, process_event
+from app.payments.services import Ingested, ingest_webhook, process_event
 from app.payments.services.reconcile import (
     build_daily_report,
     expire_orders,
     reconcile_payment,
     stale_payments,
 )
+from app.payments.services.refunds import execute_refund, stale_refunds
 from app.payments.services.webhooks import event_order_token, record_failure, stuck_events
 
 log = logging.getLogger(__name__)
@@ -58,23 +60,42 @@ def enqueue_webhook_processing(event_id: int) -> bool:
 
 
 def sweep_webhook_events() -> int:
-    """Every minute: enqueue events that were stored but never queued (Redis was down)."""
+    """Every minute (cron, and each worker): enqueue events stored but never queued.
+
+    Only `received` events are picked, and processing is idempotent on the event row, so
+    several sweepers at once (or a job queued twice) still act on an event once.
+    """
     ids = stuck_events()
-    queued = sum(1 for event_id in ids if enqueue_webhook_processing(event_id))
+    queued = 0
+    for event_id in ids:
+        if not enqueue_webhook_processing(event_id):
+            break  # Redis is still down: the rest would each wait for the same timeout
+        queued += 1
     if ids:
         log.info("event=webhook_sweep stuck=%d queued=%d", len(ids), queued)
     return queued
 
 
+def store_sandbox_event(
+    session: SandboxSession, kind: str, refund: dict[str, Any] | None = None
+) -> Ingested:
+    """Build the sandbox's signed event and store it as a webhook (in the caller's transaction).
+
+    The caller commits and then queues processing; if Redis is down the sweeper finds the row,
+    exactly as for a real provider's webhook.
+    """
+    body = event_body(session, kind, refund)
+    headers = {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
+    return ingest_webhook("sandbox", body, headers)
+
+
 def deliver_sandbox_event(session_id: str, kind: str, refund_id: str | None = None) -> int:
-    """The sandbox provider delivers a signed event through the real ingestion path."""
+    """The sandbox provider delivers an event later, as a job (kept for queued jobs and tools)."""
     session = db.session.get(SandboxSession, session_id)
     if session is None:
         return 0
     refund = {"id": refund_id, "amount": None} if refund_id else None
-    body = event_body(session, kind, refund)
-    headers = {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
-    ingested = ingest_webhook("sandbox", body, headers)
+    ingested = store_sandbox_event(session, kind, refund)
     db.session.commit()
     if ingested.created:
         enqueue_webhook_processing(ingested.event_id)
@@ -92,6 +113,7 @@ def reconcile_payments() -> int:
             db.session.rollback()
             log.exception("event=reconcile_error payment_id=%s", payment_id)
     log.info("event=reconcile checked=%d", len(ids))
+    sweep_pending_refunds()
     return len(ids)
 
 
@@ -139,3 +161,37 @@ def send_refund_notice(refund_id: int) -> None:
         ),
     )
     db.session.commit()
+
+
+def execute_refund_job(refund_id: int) -> str | None:
+    """Refund at the provider and settle, once per refund row (critical queue, retried).
+
+    Idempotent on the row: a settled or failed refund is left alone, and every attempt sends
+    the provider the refund's own idempotency key. A provider error is retried; after the
+    last attempt the refund is marked failed for an admin.
+    """
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        return None
+    job = get_current_job()
+    refund = execute_refund(refund, final_attempt=job is None or not job.retries_left)
+    db.session.commit()
+    log.info("event=refund_executed refund=%s status=%s", refund.token, refund.status.value)
+    return refund.status.value
+
+
+def enqueue_refund(refund_id: int) -> bool:
+    """Queue the execution of a refund row now (False when Redis is unreachable)."""
+    return enqueue_now(
+        PendingJob(execute_refund_job, (refund_id,), QueueName.CRITICAL, CRITICAL_RETRY)
+    )
+
+
+def sweep_pending_refunds() -> int:
+    """With reconciliation: refund rows still pending a while after they were made (their job
+    was never queued, e.g. Redis was down at commit, or its process died) are queued again."""
+    ids = stale_refunds(timedelta(minutes=15))
+    queued = sum(1 for refund_id in ids if enqueue_refund(refund_id))
+    if ids:
+        log.info("event=refund_sweep stale=%d queued=%d", len(ids), queued)
+    return queued

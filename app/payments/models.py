@@ -43,6 +43,16 @@ class PaymentStatus(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class PaymentFlag(StrEnum):
+    """Why an admin should look at a payment (the console lists flagged payments)."""
+
+    DUPLICATE = "duplicate"  # paid for what the buyer already had: refunded automatically
+
+    @property
+    def label(self) -> str:
+        return "Charged twice" if self is PaymentFlag.DUPLICATE else self.value.capitalize()
+
+
 OPEN_PAYMENT = (PaymentStatus.CREATED, PaymentStatus.PENDING)
 CAPTURED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
@@ -74,6 +84,11 @@ class Payment(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    flag: Mapped[PaymentFlag | None] = mapped_column(
+        str_enum(PaymentFlag, "payment_flag"), index=True
+    )
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    flag_reason: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(lazy="raise")
 
@@ -108,6 +123,7 @@ class RefundSource(StrEnum):
     ADMIN = "admin"
     STUDENT = "student"
     PROVIDER = "provider"  # made in the provider's dashboard, learned from a webhook
+    DUPLICATE = "duplicate"  # by the shop itself: the buyer was charged twice
 
 
 class Refund(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -213,6 +229,8 @@ class DailyReport(db.Model):  # type: ignore[name-defined,misc]
     payments_started: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     payments_succeeded: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     success_rate: Mapped[float | None] = mapped_column()  # a ratio for a report, not money
+    # Coupon uses honoured past a limit that day (late payments of expired orders).
+    coupon_overages: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, nullable=False
     )

@@ -26,6 +26,17 @@ def list_refunds(order_id: int) -> list[Refund]:
     return list(db.session.scalars(stmt))
 
 
+def list_flagged_payments(limit: int = 200) -> list[Payment]:
+    """Payments an admin should look at (charged twice, ...), newest first."""
+    stmt = (
+        select(Payment)
+        .where(Payment.flag.is_not(None))
+        .order_by(Payment.flagged_at.desc(), Payment.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def get_payment_for(token: str, user: User | None) -> Payment | None:
     """A payment of the user's own order (admins see any)."""
     stmt = select(Payment).join(Order, Order.id == Payment.order_id).where(Payment.token == token)

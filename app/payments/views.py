@@ -14,14 +14,19 @@ from app.accounts.models import User
 from app.checkout.queries import get_order_for
 from app.core.errors import DomainError, json_error
 from app.core.htmx import redirect_to, render
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, db, limiter, limits_storage_down
 from app.jobs.queues import QueueName, enqueue_after_commit
 from app.payments import bp, queries, services
 from app.payments.forms import RefundForm, RetryForm, SandboxForm
-from app.payments.jobs import deliver_sandbox_event, enqueue_webhook_processing
+from app.payments.jobs import (
+    CRITICAL_RETRY,
+    enqueue_webhook_processing,
+    process_webhook_event,
+    store_sandbox_event,
+)
 from app.payments.models import Payment, Refund, RefundSource, SandboxStatus
 from app.payments.providers import get_provider, providers_for
-from app.payments.providers.base import InvalidSignature, ProviderError
+from app.payments.providers.base import InvalidSignature, MalformedWebhook, ProviderError
 from app.payments.providers.sandbox import DECLINE_CARD, record_outcome
 
 log = logging.getLogger(__name__)
@@ -29,7 +34,8 @@ log = logging.getLogger(__name__)
 
 @bp.post("/webhooks/<provider>")
 @csrf.exempt
-@limiter.limit("1200 per minute")
+# Fails open: while Redis is down the limit is dropped, so storing a webhook needs PostgreSQL only.
+@limiter.limit("1200 per minute", exempt_when=limits_storage_down)
 def webhook(provider: str) -> ResponseReturnValue:
     raw = request.get_data(cache=False)  # the exact bytes the signature covers
     try:
@@ -38,6 +44,8 @@ def webhook(provider: str) -> ResponseReturnValue:
     except InvalidSignature as exc:
         db.session.rollback()
         log.warning("event=webhook_rejected provider=%s reason=%s", provider, exc)
+        if isinstance(exc, MalformedWebhook):
+            return json_error("malformed_webhook", f"The event cannot be read: {exc}", 400)
         return json_error("invalid_signature", "The signature does not verify.", 400)
     except ProviderError:
         return json_error("unknown_provider", "No such payment provider here.", 404)
@@ -117,8 +125,11 @@ def sandbox_submit(token: str) -> ResponseReturnValue:
     outcome = record_outcome(session, form.action.data or "", form.card.data or "")
     if outcome is None:
         flash("This test payment was already finished.", "info")
-    else:
-        enqueue_after_commit(deliver_sandbox_event, session.id, outcome, queue=QueueName.CRITICAL)
+    else:  # the event is stored with the outcome: if Redis is down, the sweeper queues it
+        ingested = store_sandbox_event(session, outcome)
+        enqueue_after_commit(
+            process_webhook_event, ingested.event_id, queue=QueueName.CRITICAL, retry=CRITICAL_RETRY
+        )
     db.session.commit()
     target = session.success_url if session.status is SandboxStatus.PAID else session.cancel_url
     return redirect_to(target + ("?session_id=" + session.id if "?" not in target else ""))
@@ -154,15 +165,15 @@ def request_refund(token: str) -> ResponseReturnValue:
     form = RefundForm() if request.method == "POST" else RefundForm(formdata=request.args or None)
     form.courses.choices = queries.refundable_choices(order)
     plan, problem = queries.preview_refund(order, form.courses.data or [])
-    if request.method == "POST" and form.validate_on_submit() and form.confirm.data and plan:
-        try:
-            refund = _student_refund(plan, form, user)  # type: ignore[arg-type]
+    if request.method == "POST" and form.validate_on_submit() and form.confirm.data:
+        try:  # the same form again (a double click, ten at once) finds the first refund
+            refund, first = _student_refund(token, plan, form, user)  # type: ignore[arg-type]
         except DomainError as err:
             db.session.rollback()
-            problem = err.message
+            problem = problem or err.message  # the preview's reason, when it had one
         else:
             failed = refund.status.value == "failed"
-            flash(_refund_message(refund.status.value), "error" if failed else "success")
+            flash(_refund_message(refund.status.value, first), "error" if failed else "success")
             return redirect_to(url_for("checkout.order_page", token=token))
     return render(
         "payments/refund.html",
@@ -177,17 +188,35 @@ def request_refund(token: str) -> ResponseReturnValue:
     )
 
 
-def _student_refund(plan: services.RefundPlan, form: RefundForm, user: User) -> Refund:
+def _student_refund(
+    token: str, plan: services.RefundPlan | None, form: RefundForm, user: User
+) -> tuple[Refund, bool]:
+    """The refund this form asked for, and whether this request made it."""
+    key = f"student:{token}:{form.request_key.data}"
+    # Looked up after the preview: a preview spoiled by this form's own earlier refund
+    # (committed before its effects) still finds that refund here.
+    earlier = services.find_refund(key)
+    if earlier is not None:
+        return earlier, False
+    if plan is None:
+        raise services.RefundError("Choose the courses to refund.")
     services.check_refund_policy(plan)
-    key = f"student:{plan.order.token}:{form.request_key.data}"
-    refund = services.request_refund(plan, RefundSource.STUDENT, form.reason.data or "", key, user)
+    reason = form.reason.data or ""
+    refund, first = services.claim_refund(plan, RefundSource.STUDENT, reason, key, user)
     db.session.commit()  # the refund row exists before the provider is asked (see refunds.py)
-    refund = services.execute_refund(refund)
-    db.session.commit()
-    return refund
+    if first:
+        refund = services.execute_refund(refund)
+        db.session.commit()
+    return refund, first
 
 
-def _refund_message(status: str) -> str:
+def _refund_message(status: str, first: bool = True) -> str:
+    if not first:
+        return {
+            "failed": "You already asked for this refund, but it could not be made. "
+            "Please contact us.",
+            "pending": "You already asked for this refund; it is being made.",
+        }.get(status, "You already asked for this refund, and it has been made.")
     if status == "failed":
         return "The refund could not be made. Please contact us."
     return "Your refund is on its way. Access to the refunded courses has ended."

@@ -1,12 +1,19 @@
+from datetime import timedelta
+
 import pytest
 from argon2 import PasswordHasher
+from flask import Flask
 from sqlalchemy.orm import Session
 
-from app.accounts import services
-from app.accounts.models import Role
+from app.accounts import services, sessions
+from app.accounts.models import Role, User
 from app.accounts.passwords import password_problems
-from app.accounts.queries import get_session_user, get_user_by_email
+from app.accounts.queries import get_session_user, get_user_by_email, list_login_sessions
+from app.core.models import utcnow
+from tests.conftest import QueryCounter
 from tests.factories import PASSWORD, make_user
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def test_register_normalises_email_and_hashes_with_argon2id(db_session: Session) -> None:
@@ -76,16 +83,113 @@ def test_outdated_hash_is_upgraded_on_login(db_session: Session) -> None:
     assert "m=65536" in user.password_hash
 
 
+def _sign_in(user: User, remember: bool = False) -> str:
+    """A fresh login for the user; returns its cookie id ("user id:token")."""
+    sessions.start_login_session(user, remember=remember, user_agent=FIREFOX)
+    return user.get_id()
+
+
 def test_password_change_ends_other_sessions(db_session: Session) -> None:
     user = make_user()
-    old_session_id = user.get_id()
+    other = _sign_in(user)
+    this = _sign_in(user)
+    assert user.login is not None
+    keep = user.login.id
     with pytest.raises(services.InvalidCredentials):
-        services.change_password(user, "not-it-123", "brand-new-pass-7")
-    services.change_password(user, PASSWORD, "brand-new-pass-7")
-    db_session.flush()
-    assert get_session_user(old_session_id) is None
-    assert get_session_user(user.get_id()) is user
+        services.change_password(user, "not-it-123", "brand-new-pass-7", keep_login=keep)
+    assert get_session_user(other) is user
+    services.change_password(user, PASSWORD, "brand-new-pass-7", keep_login=keep)
+    assert get_session_user(other) is None
+    assert get_session_user(this) is user
     assert services.authenticate(user.email, "brand-new-pass-7") is user
+
+
+def test_a_login_cookie_works_only_while_its_session_is_live(db_session: Session) -> None:
+    user = make_user()
+    cookie_id = _sign_in(user)
+    login = user.login
+    assert login is not None and cookie_id.startswith(f"{user.id}:")
+    assert get_session_user(cookie_id) is user
+    assert login.token_hash not in cookie_id  # the table keeps only a hash of the token
+    for forged in (
+        f"{user.id}:",
+        f"{user.id}:x",
+        f"{user.id + 1}:{cookie_id.split(':')[1]}",
+        "x:y",
+        "٣:y",
+        f"{'9' * 30}:y",
+        f"{user.id}:\x00",
+    ):
+        assert get_session_user(forged) is None, forged
+    login.expires_at = utcnow() - timedelta(seconds=1)
+    assert get_session_user(cookie_id) is None
+    login.expires_at = utcnow() + timedelta(days=1)
+    user.active = False
+    assert get_session_user(cookie_id) is None
+    user.active = True
+    sessions.revoke_login_session(login.id)
+    db_session.expire_all()
+    assert get_session_user(cookie_id) is None
+
+
+def test_the_user_loader_is_one_query(db_session: Session, count_queries: QueryCounter) -> None:
+    cookie_id = _sign_in(make_user())
+    db_session.expire_all()
+    before = count_queries.count
+    assert get_session_user(cookie_id) is not None
+    assert count_queries.count - before == 1
+
+
+def test_remember_logins_last_the_cookie_lifetime_others_the_idle_time(
+    app: Flask, db_session: Session
+) -> None:
+    user = make_user()
+    _sign_in(user, remember=True)
+    remembered = user.login
+    _sign_in(user)
+    browser = user.login
+    assert remembered is not None and browser is not None
+    assert remembered.expires_at - remembered.created_at == app.config["REMEMBER_COOKIE_DURATION"]
+    assert app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    assert browser.expires_at - browser.created_at == app.config["SESSION_IDLE"]
+    assert (remembered.remember, browser.remember) == (True, False)
+    assert browser.user_agent == "Firefox on Linux"
+
+
+def test_revoke_user_sessions_keeps_only_the_one_asked(db_session: Session) -> None:
+    user, bystander = make_user(), make_user()
+    ids = [_sign_in(user) for _ in range(3)]
+    keep = user.login
+    theirs = _sign_in(bystander)
+    assert keep is not None
+    assert sessions.revoke_user_sessions(user.id, keep=keep.id) == 2
+    db_session.expire_all()
+    assert [get_session_user(i) is not None for i in ids] == [False, False, True]
+    assert get_session_user(theirs) is not None
+    assert [s.id for s in list_login_sessions(user.id)] == [keep.id]
+
+
+@pytest.mark.parametrize(
+    ("header", "summary"),
+    [
+        (FIREFOX, "Firefox on Linux"),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+            "Safari on iPhone",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge on Windows",
+        ),
+        ("curl/8.5.0", "curl/8.5.0"),
+        ("", "Unknown device"),
+        ("x" * 500, "x" * 120),
+    ],
+)
+def test_user_agent_summary(header: str, summary: str) -> None:
+    assert sessions.summarise_user_agent(header) == summary
 
 
 def test_profile_email_must_stay_unique(db_session: Session) -> None:

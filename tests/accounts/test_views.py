@@ -229,3 +229,64 @@ def test_role_checks_are_enforced_by_login(client: FlaskClient, db_session: Sess
     assert admin.has_role(Role.TEACHER)
     student = make_user(Role.STUDENT)
     assert not student.has_role(Role.TEACHER)
+
+
+LOCKED = re.compile(r"Too many attempts\. Try again in (\d+) seconds?\.")
+
+
+def _lock_out(client: FlaskClient, email: str) -> None:
+    for i in range(5):
+        failed = client.post(
+            "/login",
+            data={"email": email, "password": "wrong-pass-1"},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{i}"},
+        )
+        assert failed.status_code == 422
+
+
+def _seconds_shown(response: TestResponse) -> int:
+    """N from "try again in N seconds", checked against the Retry-After header."""
+    found = LOCKED.search(response.text)
+    assert found is not None, response.text
+    shown = int(found.group(1))
+    assert 1 <= shown <= 60
+    # The limiter rewrites Retry-After a moment later; only a second boundary in that moment
+    # can make it one less than the page's figure.
+    assert int(response.headers["Retry-After"]) in (shown, shown - 1)
+    return shown
+
+
+def test_locked_out_login_says_when_to_try_again(client: FlaskClient) -> None:
+    user = make_user()
+    _lock_out(client, user.email)
+    correct = {"email": user.email, "password": PASSWORD}
+    page = client.post("/login", data=correct, environ_base={"REMOTE_ADDR": "10.1.0.9"})
+    assert page.status_code == 429
+    assert "<html" in page.text and 'id="login-form"' in page.text
+    _seconds_shown(page)
+    fragment = client.post(
+        "/login", data=correct, headers=HX, environ_base={"REMOTE_ADDR": "10.1.0.10"}
+    )
+    assert fragment.status_code == 429
+    assert "<html" not in fragment.text and 'id="login-form"' in fragment.text
+    _seconds_shown(fragment)
+    as_json = client.post(
+        "/login",
+        data=correct,
+        headers={"Accept": "application/json"},
+        environ_base={"REMOTE_ADDR": "10.1.0.11"},
+    )
+    assert as_json.status_code == 429 and as_json.json is not None
+    assert LOCKED.search(as_json.json["error"]["message"])
+
+
+def test_registration_limit_says_when_to_try_again(client: FlaskClient) -> None:
+    data = {"name": "N", "email": "limit@example.com", "password": "short", "confirm": "short"}
+    for _ in range(5):
+        assert client.post("/register", data=data).status_code == 422
+    blocked = client.post("/register", data=data, headers=HX)
+    assert blocked.status_code == 429
+    assert 'id="register-form"' in blocked.text and "<html" not in blocked.text
+    found = re.search(r"Too many attempts\. Try again in (\d+) minutes\.", blocked.text)
+    assert found is not None and 1 <= int(found.group(1)) <= 60
+    assert 0 < int(blocked.headers["Retry-After"]) <= 3600

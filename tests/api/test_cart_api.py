@@ -68,7 +68,8 @@ def test_create_estimate_and_coupon_flow(client: FlaskClient) -> None:
 
 def test_unknown_cart_and_bad_input(client: FlaskClient) -> None:
     assert client.post("/api/v1/cart/estimate", json={"cart_token": "nope"}).status_code == 404
-    assert client.post("/api/v1/cart/estimate", data="junk").status_code == 404
+    junk = client.post("/api/v1/cart/estimate", data="junk")  # not JSON at all
+    assert junk.status_code == 400 and junk.json["error"]["code"] == "invalid_json"
     bad = client.post("/api/v1/cart", json={"products": [{"course_slug": "missing"}]})
     assert bad.status_code == 422 and bad.json["error"]["code"] == "unknown_course"
 

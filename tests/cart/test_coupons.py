@@ -7,7 +7,13 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.cart import services
-from app.cart.models import Cart, CouponRedemption, RedemptionStatus
+from app.cart.models import (
+    Cart,
+    CouponEvent,
+    CouponEventKind,
+    CouponRedemption,
+    RedemptionStatus,
+)
 from app.cart.pricing import CouponKind
 from app.cart.services import CouponInvalid
 from app.core.models import utcnow
@@ -159,3 +165,37 @@ def test_owned_courses_cannot_be_added(db_session: Session, user: User) -> None:
 def test_window_uses_aware_datetimes() -> None:
     assert utcnow().tzinfo is not None
     assert datetime(2025, 1, 1, tzinfo=UTC) < utcnow()
+
+
+def test_a_released_use_taken_again_within_the_limits_is_quiet(
+    db_session: Session, user: User
+) -> None:
+    coupon = make_coupon("ROOMY", max_uses=5, max_uses_per_user=2)
+    order = _order(user)
+    services.reserve_coupon(coupon.id, user.id, order, Money(500, "USD"))
+    services.release_coupon(order)  # the order expired
+    redeemed = services.redeem_coupon(order)  # ... and was paid late
+    assert redeemed is not None and redeemed.overages == ()
+    db_session.refresh(coupon)
+    assert coupon.uses == 1
+    assert db_session.query(CouponEvent).count() == 0
+
+
+def test_a_late_use_past_the_per_buyer_limit_is_recorded(db_session: Session, user: User) -> None:
+    coupon = make_coupon("ONEEACH", max_uses_per_user=1)
+    late, later = _order(user), _order(user)
+    services.reserve_coupon(coupon.id, user.id, late, Money(500, "USD"))
+    services.release_coupon(late)  # expired: the buyer may use the coupon again ...
+    services.reserve_coupon(coupon.id, user.id, later, Money(500, "USD"))  # ... and does
+    redeemed = services.redeem_coupon(late)  # then the first order's payment arrives
+    assert redeemed is not None
+    [event] = redeemed.overages
+    assert (event.kind, event.uses_before, event.use_limit, event.order_id) == (
+        CouponEventKind.USER_OVERAGE,
+        1,
+        1,
+        late,
+    )
+    assert "per-buyer limit" in event.note
+    assert services.redeem_coupon(late).overages == ()  # type: ignore[union-attr]  # once
+    assert db_session.query(CouponEvent).count() == 1

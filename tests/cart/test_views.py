@@ -1,9 +1,12 @@
 import re
 
+import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cart import queries
+from app.cart.models import Cart
 from app.learning.models import EnrollmentSource
 from app.learning.services import grant_enrollment
 from tests.cart.conftest import make_coupon
@@ -141,3 +144,108 @@ def test_sale_price_is_shown_struck_through(client: FlaskClient, db_session: Ses
     for url in (f"/courses/{course.slug}", "/courses"):
         text = client.get(url).text
         assert "$70.00" in text and '<s class="price-list">' in text and "Summer sale" in text
+
+
+# Issue 7 item 12: the coupon field is on every cart page, and a visitor with no cart yet got a
+# 500 for any code (the refusal's rollback threw away the cart the request had just opened).
+FIRST_VISIT_CODES = {
+    "valid": "WELCOME",
+    "expired": "BYGONE",
+    "unknown": "NO-SUCH-CODE",
+    "lowercase": "welcome",
+    "with spaces": "  WELCOME  ",
+    "empty": "",
+}
+
+
+def _first_visit_coupons() -> None:
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+
+    make_coupon("WELCOME")
+    make_coupon("BYGONE", valid_until=utcnow() - timedelta(days=1))
+
+
+@pytest.mark.parametrize("variant", list(FIRST_VISIT_CODES))
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_first_time_visitor_applies_a_coupon(
+    client: FlaskClient, db_session: Session, variant: str, htmx: bool
+) -> None:
+    _first_visit_coupons()
+    response = client.post(
+        "/cart/coupon", data={"code": FIRST_VISIT_CODES[variant]}, headers=HX if htmx else {}
+    )
+    # No 500: the visitor lands on the (empty) cart page, which says why.
+    if htmx:
+        assert response.status_code == 204 and response.headers["HX-Redirect"] == "/cart"
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == "/cart"
+    page = client.get("/cart")
+    assert page.status_code == 200 and "Add a course before applying a coupon." in page.text
+    # Nothing was kept, and the visitor can go on shopping.
+    assert db_session.scalar(select(func.count(Cart.id))) == 0
+    course = make_course("After coupon", prices={"USD": 1500})
+    assert _add(client, course.id).status_code == 200
+    applied = client.post("/cart/coupon", data={"code": "welcome"}, headers=HX)
+    assert applied.status_code == 200 and "Coupon WELCOME applied" in applied.text
+
+
+def test_first_time_user_applies_a_coupon(client: FlaskClient, db_session: Session) -> None:
+    _first_visit_coupons()
+    login_as(client, make_user())
+    for code in FIRST_VISIT_CODES.values():
+        response = client.post("/cart/coupon", data={"code": code})
+        assert response.status_code == 303, code
+        assert "Add a course before applying a coupon." in client.get("/cart").text
+    _add(client, make_course(prices={"USD": 1000}).id)
+    for variant, code in FIRST_VISIT_CODES.items():
+        response = client.post("/cart/coupon", data={"code": code}, headers=HX)
+        if variant in ("valid", "lowercase", "with spaces"):
+            assert response.status_code == 200 and "Coupon WELCOME applied" in response.text
+        else:
+            assert response.status_code == 422, variant
+            message = {
+                "expired": "This coupon has expired.",
+                "unknown": "Coupon is invalid.",
+                "empty": "Enter a code.",
+            }[variant]
+            assert message in response.text
+
+
+def test_refused_coupon_keeps_the_coupon_already_applied(
+    client: FlaskClient, db_session: Session
+) -> None:
+    _first_visit_coupons()
+    _add(client, make_course(prices={"USD": 2000}).id)
+    assert client.post("/cart/coupon", data={"code": "WELCOME"}, headers=HX).status_code == 200
+    refused = client.post("/cart/coupon", data={"code": "BYGONE"}, headers=HX)
+    assert refused.status_code == 422 and "This coupon has expired." in refused.text
+    page = client.get("/cart")
+    assert "WELCOME" in page.text and "$18.00" in page.text
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_first_time_visitor_refused_add_then_adds(
+    client: FlaskClient, db_session: Session, htmx: bool
+) -> None:
+    rupees = make_course("Rupees only", prices={"INR": 99900})
+    dollars = make_course("Dollars", prices={"USD": 900})
+    refused = _add(client, rupees.id, htmx=htmx)
+    assert refused.status_code == (422 if htmx else 303)
+    assert db_session.scalar(select(func.count(Cart.id))) == 0  # the refusal kept nothing
+    assert _add(client, dollars.id, htmx=htmx).status_code == (200 if htmx else 303)
+    assert ">1<" in client.get("/cart/badge").text
+
+
+@pytest.mark.parametrize("course_id", ["9" * 30, "2147483648", "-1", "0", "9" * 5000, "1e3"])
+def test_add_with_an_out_of_range_course_id(client: FlaskClient, course_id: str) -> None:
+    response = client.post("/cart/items", data={"course_id": course_id})
+    assert response.status_code == 303 and response.headers["Location"] == "/courses"
+    assert "That course could not be found." in client.get("/courses").text
+
+
+def test_remove_with_an_out_of_range_course_id_is_not_found(client: FlaskClient) -> None:
+    assert client.post(f"/cart/items/{'9' * 30}/delete").status_code == 404
+    assert client.post("/cart/items/2147483648/delete").status_code == 404
+    assert client.post("/cart/items/2147483647/delete").status_code == 303

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
@@ -152,6 +153,7 @@ def test_amount_or_currency_mismatch_enrolls_nobody(
 def test_redis_down_still_answers_2xx_and_the_sweeper_recovers(
     app: Flask, client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
+    # Only the app's client is swapped here; tests/outage stops a real Redis process (limiter too).
     _order, sbx = _open_order(client, db_session, buyer)
     raw, headers = _signed(sbx)
     real = app.extensions["redis"]
@@ -177,6 +179,28 @@ def test_redis_down_still_answers_2xx_and_the_sweeper_recovers(
         )
         == 1
     )
+
+
+def test_an_event_queued_by_several_sweepers_is_fulfilled_once(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    """The cron sweeper and every worker sweep: one event may sit on the queue three times."""
+    _order, sbx = _open_order(client, db_session, buyer)
+    raw, headers = _signed(sbx)
+    assert _post(client, raw, headers).status_code == 200  # type: ignore[attr-defined]
+    event = db_session.scalars(select(WebhookEvent)).one()
+    event.received_at = event.received_at.replace(year=event.received_at.year - 1)
+    db_session.flush()
+    assert sweep_webhook_events() == 1 and sweep_webhook_events() == 1
+    assert queued("critical") == 3
+    run_jobs()
+    db_session.refresh(event)
+    assert (event.status, event.attempts) == (WebhookStatus.PROCESSED, 1)
+    assert sweep_webhook_events() == 0  # only `received` events are swept
+    assert order_of(db_session, buyer).status is OrderStatus.PAID
+    assert _count(db_session, Payment, Payment.status == PaymentStatus.SUCCEEDED) == 1
+    assert _count(db_session, Enrollment, Enrollment.user_id == buyer.id) == 1
+    assert _count(db_session, Notification, Notification.user_id == buyer.id) == 1
 
 
 def test_refund_event_before_the_paid_event(
@@ -277,3 +301,137 @@ def test_a_failing_event_is_retried_then_dead_lettered_with_its_order(
     run_jobs()
     assert f"event=webhook_dead_letter webhook_event={event.id} order={order.token}" in caplog.text
     assert job.id in queue.failed_job_registry.get_job_ids()
+
+
+# Issue 7 item 14: a signed webhook whose body the event row cannot hold, or a signature header
+# that is not ASCII, answered 500. Now: 400, and nothing is stored.
+MALFORMED_BASES: dict[str, dict[str, object]] = {
+    "sandbox": {"id": "sbx_evt_malformed", "type": "payment.succeeded", "data": {}},
+    "stripe": {"id": "evt_malformed", "type": "checkout.session.completed", "data": {}},
+    "razorpay": {"event": "payment.captured", "payload": {}},
+}
+TYPE_KEY = {"sandbox": "type", "stripe": "type", "razorpay": "event"}
+
+
+def _malformed_bodies(provider: str) -> dict[str, bytes]:
+    base = MALFORMED_BASES[provider]
+    kind = TYPE_KEY[provider]
+
+    def changed(key: str, value: object) -> bytes:
+        body = dict(base)
+        if value is _MISSING:
+            body.pop(key, None)
+        else:
+            body[key] = value
+        return json.dumps(body).encode()
+
+    bodies = {
+        "200-char type": changed(kind, "t" * 200),
+        "type object": changed(kind, {"name": "payment.succeeded"}),
+        "type number": changed(kind, 7),
+        "type null": changed(kind, None),
+        "type missing": changed(kind, _MISSING),
+        "type with NUL": changed(kind, "payment\u0000succeeded"),
+        "list body": b"[1, 2, 3]",
+        "string body": b'"payment.succeeded"',
+        "null body": b"null",
+        "invalid JSON": b'{"id": ',
+        "not UTF-8": b'\xff\xfe{"id": 1}',
+        "50000-deep": b"[" * 50_000 + b"]" * 50_000,
+    }
+    if provider != "razorpay":  # Razorpay's event id is a header, not in the body
+        bodies |= {
+            "300-char id": changed("id", "e" * 300),
+            "id number": changed("id", 12345),
+            "id list": changed("id", ["evt"]),
+            "id missing": changed("id", _MISSING),
+            "id with NUL": changed("id", "evt\u0000x"),
+        }
+    return bodies
+
+
+_MISSING = object()
+
+
+def _provider_signature(provider: str, raw: bytes) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    import stripe
+
+    from tests.payments.conftest import RAZORPAY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET
+
+    if provider == "sandbox":
+        return {"X-Sandbox-Signature": sign(sandbox_secret(), raw)}
+    if provider == "stripe":
+        text = raw.decode("utf-8", errors="replace")
+        header = stripe.WebhookSignature.generate_signature_header(text, STRIPE_WEBHOOK_SECRET)
+        return {"Stripe-Signature": header}
+    mac = hmac.new(RAZORPAY_WEBHOOK_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return {"X-Razorpay-Signature": mac, "X-Razorpay-Event-Id": "evt_rzp_malformed"}
+
+
+def _stored_events(session: Session) -> int:
+    session.expire_all()
+    return int(session.scalar(select(func.count(WebhookEvent.id))) or 0)
+
+
+@pytest.mark.parametrize("provider", ["sandbox", "stripe", "razorpay"])
+@pytest.mark.usefixtures("providers")
+def test_signed_malformed_webhooks_are_400_and_not_stored(
+    client: FlaskClient, db_session: Session, provider: str
+) -> None:
+    answers = {}
+    for name, raw in _malformed_bodies(provider).items():
+        headers = {"Content-Type": "application/json", **_provider_signature(provider, raw)}
+        response = client.post(f"/webhooks/{provider}", data=raw, headers=headers)
+        answers[name] = (response.status_code, response.json["error"]["code"])  # type: ignore[index]
+    # A body that is not UTF-8 already fails the SDKs' signature check (they verify text).
+    expected = {
+        name: (
+            400,
+            "invalid_signature"
+            if name == "not UTF-8" and provider != "sandbox"
+            else "malformed_webhook",
+        )
+        for name in answers
+    }
+    assert answers == expected
+    assert _stored_events(db_session) == 0
+    # The well-formed event next to them is stored.
+    raw = json.dumps(MALFORMED_BASES[provider]).encode()
+    headers = {"Content-Type": "application/json", **_provider_signature(provider, raw)}
+    assert client.post(f"/webhooks/{provider}", data=raw, headers=headers).status_code == 200
+    assert _stored_events(db_session) == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "header", "value"),
+    [
+        ("sandbox", "X-Sandbox-Signature", "t=1700000000,v1=\u00e9\u00e9\u00e9"),
+        ("sandbox", "X-Sandbox-Signature", "t=\u00e9,v1=abc"),
+        ("stripe", "Stripe-Signature", "t=1700000000,v1=\u00e9"),
+        ("razorpay", "X-Razorpay-Signature", "\u00e9" * 64),
+    ],
+)
+@pytest.mark.usefixtures("providers")
+def test_non_ascii_signature_header_is_400(
+    client: FlaskClient, db_session: Session, provider: str, header: str, value: str
+) -> None:
+    raw = json.dumps(MALFORMED_BASES[provider]).encode()
+    response = client.post(
+        f"/webhooks/{provider}",
+        data=raw,
+        headers={"Content-Type": "application/json", header: value},
+    )
+    assert response.status_code == 400 and response.json["success"] is False
+    assert _stored_events(db_session) == 0
+
+
+@pytest.mark.usefixtures("providers")
+def test_razorpay_event_id_header_too_long_is_400(client: FlaskClient, db_session: Session) -> None:
+    raw = json.dumps(MALFORMED_BASES["razorpay"]).encode()
+    headers = {**_provider_signature("razorpay", raw), "X-Razorpay-Event-Id": "e" * 201}
+    response = client.post("/webhooks/razorpay", data=raw, headers=headers)
+    assert response.status_code == 400
+    assert _stored_events(db_session) == 0

@@ -28,6 +28,7 @@ from app.cart.services.coupons import (
     check_window,
     validate_coupon,
 )
+from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.extensions import db
@@ -42,6 +43,11 @@ def touch(cart: Cart) -> None:
     """Mark the cart changed: its idle clock restarts and its cached estimate is void."""
     cart.touched_at = utcnow()
     forget_estimate(cart)
+
+
+def lock_cart(cart_id: int) -> Cart:
+    """The cart row, locked for this transaction: one checkout of a cart at a time."""
+    return lock(Cart, cart_id)
 
 
 def open_cart(currency: str, user: User | None = None) -> Cart:

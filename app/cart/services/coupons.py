@@ -13,7 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app.cart.models import Coupon, CouponRedemption, RedemptionStatus
+from app.cart.models import (
+    Coupon,
+    CouponEvent,
+    CouponEventKind,
+    CouponRedemption,
+    RedemptionStatus,
+)
 from app.cart.pricing import CouponKind, Line
 from app.cart.queries import get_coupon_by_code
 from app.core.db import lock
@@ -211,21 +217,67 @@ def _order_redemption(order_id: int) -> CouponRedemption | None:
     return db.session.scalars(stmt).first()
 
 
-def redeem_coupon(order_id: int) -> CouponRedemption | None:
+@dataclass(frozen=True)
+class Redeemed:
+    """An order's coupon use made final, and the limits honouring it went past (if any)."""
+
+    redemption: CouponRedemption
+    overages: tuple[CouponEvent, ...] = ()
+
+
+def redeem_coupon(order_id: int) -> Redeemed | None:
     """Make the order's use final (idempotent; None when the order used no coupon).
 
     A use released because the order expired is taken again: the buyer paid after all, and
-    what was paid for is honoured even if that puts the coupon over its limit.
+    what was paid for is honoured even if that puts the coupon over its limit. Going over a
+    limit is never silent: each limit passed is a coupon event the admin console lists.
     """
     redemption = _order_redemption(order_id)
-    if redemption is None or redemption.status == RedemptionStatus.REDEEMED:
-        return redemption
+    if redemption is None:
+        return None
+    if redemption.status == RedemptionStatus.REDEEMED:
+        return Redeemed(redemption)
+    overages: tuple[CouponEvent, ...] = ()
     if redemption.status == RedemptionStatus.RELEASED:
-        db.session.execute(
-            update(Coupon).where(Coupon.id == redemption.coupon_id).values(uses=Coupon.uses + 1)
-        )
+        overages = _take_use_again(redemption, order_id)
     redemption.status = RedemptionStatus.REDEEMED
-    return redemption
+    return Redeemed(redemption, overages)
+
+
+def _take_use_again(redemption: CouponRedemption, order_id: int) -> tuple[CouponEvent, ...]:
+    mine_before = user_uses(redemption.coupon_id, redemption.user_id)  # this one is released
+    coupon = lock_coupon(redemption.coupon_id)
+    uses_before = coupon.uses
+    coupon.uses += 1
+    events = []
+    if coupon.max_uses is not None and uses_before >= coupon.max_uses:
+        note = (
+            f"Coupon {coupon.code} used past its limit: use {uses_before + 1} of "
+            f"{coupon.max_uses}, honoured for a payment that came after the use was released."
+        )
+        events.append((CouponEventKind.OVERAGE, uses_before, coupon.max_uses, note))
+    per_user = coupon.max_uses_per_user
+    if per_user is not None and mine_before >= per_user:
+        note = (
+            f"Coupon {coupon.code} used past its per-buyer limit: use {mine_before + 1} of "
+            f"{per_user} by this buyer, honoured for a payment that came after it was released."
+        )
+        events.append((CouponEventKind.USER_OVERAGE, mine_before, per_user, note))
+    rows = tuple(
+        CouponEvent(
+            coupon_id=coupon.id,
+            order_id=order_id,
+            user_id=redemption.user_id,
+            kind=kind,
+            uses_before=before,
+            use_limit=limit,
+            note=note,
+        )
+        for kind, before, limit, note in events
+    )
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
 
 
 def release_coupon(order_id: int) -> CouponRedemption | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,45 @@ from app.payments.models import Payment
 
 class InvalidSignature(Exception):
     """A webhook or return whose signature does not verify: never trusted, never stored."""
+
+
+class MalformedWebhook(InvalidSignature):
+    """A webhook body we cannot store as an event (not a JSON object, a bad id or type):
+    refused like a bad signature, with nothing stored."""
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """A header's value by case-insensitive name (a plain dict of headers is case-sensitive)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), "")
+
+
+def signature_header(headers: Mapping[str, str], name: str) -> str:
+    """The signature header's value; a signature is hex or base64, so non-ASCII never verifies
+    (and `hmac.compare_digest` would raise TypeError on such a str)."""
+    value = header(headers, name)
+    if not value.isascii():
+        raise InvalidSignature(f"{name} is not ASCII")
+    return value
+
+
+def json_object(raw_body: bytes) -> dict[str, Any]:
+    """The verified body as a JSON object, or MalformedWebhook."""
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedWebhook("the body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise MalformedWebhook("the body is not a JSON object")
+    return payload
+
+
+def event_text(payload: Mapping[str, Any], key: str) -> str:
+    """A string field naming the event (its id or type), or MalformedWebhook."""
+    value = payload.get(key)
+    if not isinstance(value, str) or not value:
+        raise MalformedWebhook(f"the event's {key!r} is not a non-empty string")
+    return value
 
 
 class ProviderError(DomainError):

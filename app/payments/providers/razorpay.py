@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,10 @@ from app.payments.providers.base import (
     ReturnUrls,
     SessionStart,
     WebhookMessage,
+    event_text,
+    header,
+    json_object,
+    signature_header,
 )
 
 API_ERRORS = (BadRequestError, GatewayError, ServerError, OSError)
@@ -115,17 +118,17 @@ class RazorpayProvider(PaymentProvider):
         return payment_facts(entity)
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> WebhookMessage:
-        signature = headers.get("X-Razorpay-Signature", "")
+        signature = signature_header(headers, "X-Razorpay-Signature")
         body = raw_body.decode("utf-8", errors="replace")
         try:
             self.client.utility.verify_webhook_signature(body, signature, self.webhook_secret)
         except SignatureVerificationError as exc:
             raise InvalidSignature("Razorpay signature mismatch") from exc
-        payload = json.loads(body)
+        payload = json_object(raw_body)
         # The event id header is not covered by the signature: fulfilment is also idempotent
         # on the payment id, so a forged id can at worst make us process an event again.
-        event_id = headers.get("x-razorpay-event-id") or hashlib.sha256(raw_body).hexdigest()
-        return WebhookMessage(event_id=event_id, type=str(payload.get("event")), payload=payload)
+        event_id = header(headers, "X-Razorpay-Event-Id") or hashlib.sha256(raw_body).hexdigest()
+        return WebhookMessage(event_id, event_text(payload, "event"), payload)
 
     def interpret(self, message: WebhookMessage) -> list[Fact]:
         payload = message.payload.get("payload", {})

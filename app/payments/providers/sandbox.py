@@ -36,6 +36,9 @@ from app.payments.providers.base import (
     ReturnUrls,
     SessionStart,
     WebhookMessage,
+    event_text,
+    json_object,
+    signature_header,
 )
 
 TOLERANCE_S = 300
@@ -65,7 +68,7 @@ def verify(secret: str, body: bytes, header: str, now: float | None = None) -> N
     except (KeyError, ValueError) as exc:
         raise InvalidSignature("missing or malformed timestamp") from exc
     expected = sign(secret, body, t).split("v1=")[1]
-    if not hmac.compare_digest(expected, parts.get("v1", "")):
+    if not hmac.compare_digest(expected.encode(), parts.get("v1", "").encode()):
         raise InvalidSignature("signature mismatch")
     if abs((now or time.time()) - t) > TOLERANCE_S:
         raise InvalidSignature("timestamp outside the tolerance")
@@ -141,11 +144,9 @@ class SandboxProvider(PaymentProvider):
         return None  # the sandbox confirms payments only by its signed webhook
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> WebhookMessage:
-        verify(self.webhook_secret, raw_body, headers.get("X-Sandbox-Signature", ""))
-        payload = json.loads(raw_body)
-        return WebhookMessage(
-            event_id=str(payload["id"]), type=str(payload["type"]), payload=payload
-        )
+        verify(self.webhook_secret, raw_body, signature_header(headers, "X-Sandbox-Signature"))
+        payload = json_object(raw_body)
+        return WebhookMessage(event_text(payload, "id"), event_text(payload, "type"), payload)
 
     def interpret(self, message: WebhookMessage) -> list[Fact]:
         data = message.payload.get("data", {})

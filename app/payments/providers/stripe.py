@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -25,6 +24,9 @@ from app.payments.providers.base import (
     ReturnUrls,
     SessionStart,
     WebhookMessage,
+    event_text,
+    json_object,
+    signature_header,
 )
 
 # Stripe allows a Checkout Session to live between 30 minutes and 24 hours.
@@ -119,12 +121,15 @@ class StripeProvider(PaymentProvider):
             return None
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> WebhookMessage:
-        signature = headers.get("Stripe-Signature", "")
+        signature = signature_header(headers, "Stripe-Signature")
         try:
-            event = stripe.Webhook.construct_event(raw_body, signature, self.webhook_secret)
+            stripe.WebhookSignature.verify_header(
+                raw_body, signature, self.webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise InvalidSignature(str(exc)) from exc
-        return WebhookMessage(event_id=event.id, type=event.type, payload=json.loads(raw_body))
+        payload = json_object(raw_body)
+        return WebhookMessage(event_text(payload, "id"), event_text(payload, "type"), payload)
 
     def interpret(self, message: WebhookMessage) -> list[Fact]:
         obj = message.payload.get("data", {}).get("object", {})

@@ -1,11 +1,13 @@
 """Payment rules, one module each: sessions, fulfilment, refunds, webhooks, reconciliation."""
 
 from app.payments.services.fulfilment import apply_payment_facts, close_payment, fulfil_payment
+from app.payments.services.lookup import find_refund
 from app.payments.services.refunds import (
     RefundError,
     RefundPlan,
     apply_provider_refund,
     check_refund_policy,
+    claim_refund,
     execute_refund,
     plan_refund,
     request_refund,
@@ -27,8 +29,10 @@ __all__ = [
     "apply_provider_refund",
     "check_refund_policy",
     "checkout_cart",
+    "claim_refund",
     "close_payment",
     "execute_refund",
+    "find_refund",
     "fulfil_payment",
     "ingest_webhook",
     "plan_refund",

@@ -2,7 +2,8 @@
 
 Called by the webhook job and by the return handler; both idempotent, so whichever comes
 first does the work and the other finds it done. The order row is locked for the whole
-transaction, and enrollments are unique per (user, course) in PostgreSQL.
+transaction, and enrollments are unique per (user, course) in PostgreSQL. A capture for
+what the buyer already has is refunded automatically (see duplicates.py), never kept.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from datetime import datetime
 
 from rq import Retry
 
-from app.cart.services import redeem_coupon
+from app.cart.services import release_coupon
 from app.checkout.jobs import record_conversion, send_order_receipt
-from app.checkout.models import Order, OrderItemStatus, OrderStatus
-from app.checkout.services import load_items, transition
+from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
+from app.checkout.services import load_items, redeem_order_coupon, transition
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import QueueName, enqueue_after_commit
@@ -23,6 +24,7 @@ from app.learning.models import EnrollmentSource
 from app.learning.services import grant_enrollment
 from app.payments.models import CAPTURED, OPEN_PAYMENT, Payment, PaymentStatus
 from app.payments.providers.base import FactStatus, PaymentFacts
+from app.payments.services.duplicates import refund_duplicate
 from app.payments.services.lookup import find_payment, latest_payment, lock_order, lock_payment
 
 log = logging.getLogger(__name__)
@@ -61,23 +63,43 @@ def fulfil_payment(payment: Payment, facts: PaymentFacts, now: datetime | None =
         now,
         None,
     )
-    if order.is_paid:
-        log.error(
-            "event=duplicate_payment order=%s payment=%s: refund one of them",
-            order.token,
-            payment.token,
-        )
+    if order.is_paid:  # a second capture of a paid order (two payment tabs): all of it back
+        refund_duplicate(order, payment)
         return payment
     transition(order, OrderStatus.PAID, f"{payment.provider} {facts.payment_id or ''}".strip())
-    for item in load_items(order.id):
-        if item.status is OrderItemStatus.ACTIVE:
-            grant_enrollment(order.user_id, item.course_id, EnrollmentSource.PURCHASE, order.id)
-    redeem_coupon(order.id)
+    granted, owned_elsewhere = _grant_lines(order)
+    if granted:
+        redeem_order_coupon(order)
+    else:  # every course came from another order: nothing is kept, so the use goes back
+        release_coupon(order.id)
     order.fulfilled_at = now
+    if owned_elsewhere:
+        refund_duplicate(order, payment, owned_elsewhere)
     _log_latency(order)
     enqueue_after_commit(send_order_receipt, order.id, retry=NOTIFY_RETRY)
     enqueue_after_commit(record_conversion, order.id, queue=QueueName.LOW)
     return payment
+
+
+def _grant_lines(order: Order) -> tuple[int, list[OrderItem]]:
+    """Enroll in every line: how many this order granted, and the lines the buyer already had
+    through another order (to refund).
+
+    Decided from the enrollment row after the upsert (which waits for a concurrent grant),
+    so two orders of one course paid at the same moment still end with one of them refunded.
+    """
+    granted, owned_elsewhere = 0, []
+    for item in load_items(order.id):
+        if item.status is not OrderItemStatus.ACTIVE:
+            continue
+        enrollment = grant_enrollment(
+            order.user_id, item.course_id, EnrollmentSource.PURCHASE, order.id
+        )
+        if enrollment.order_id == order.id:
+            granted += 1
+        elif item.refundable_minor > 0:  # (a line that cost nothing has nothing to give back)
+            owned_elsewhere.append(item)
+    return granted, owned_elsewhere
 
 
 def _amount_mismatch(order: Order, payment: Payment, facts: PaymentFacts) -> Payment:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.checkout.models import Order
 from app.core.db import lock
 from app.extensions import db
-from app.payments.models import Payment
+from app.payments.models import Payment, Refund
 from app.payments.providers.base import PaymentFacts
 
 
@@ -34,6 +34,16 @@ def find_payment(provider: str, facts: PaymentFacts) -> Payment | None:
         )
         return db.session.scalars(stmt).first()
     return None
+
+
+def find_refund(request_key: str) -> Refund | None:
+    """The refund a request (by its key) already asked for, as committed now."""
+    stmt = (
+        select(Refund)
+        .where(Refund.request_key == request_key)
+        .execution_options(populate_existing=True)
+    )
+    return db.session.scalars(stmt).first()
 
 
 def lock_order(order_id: int) -> Order:

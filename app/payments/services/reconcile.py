@@ -9,12 +9,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from app.cart.queries import count_coupon_events
 from app.cart.services import release_coupon
 from app.checkout.models import Order, OrderStatus
 from app.checkout.services import transition
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments.models import DailyReport, Payment, PaymentStatus, Refund, RefundStatus
+from app.payments.models import (
+    DailyReport,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundLine,
+    RefundStatus,
+)
 from app.payments.providers import configured
 from app.payments.providers.base import ProviderError
 from app.payments.services.fulfilment import apply_payment_facts
@@ -92,17 +100,7 @@ def build_daily_report(day: date) -> DailyReport:
             Order.status == OrderStatus.COMPLETED, Order.created_at >= start, Order.created_at < end
         )
     )
-    refunds: dict[str, int] = defaultdict(int)
-    for currency, amount in db.session.execute(
-        select(Refund.currency, func.sum(Refund.amount_minor))
-        .where(
-            Refund.status == RefundStatus.SUCCEEDED,
-            Refund.updated_at >= start,
-            Refund.updated_at < end,
-        )
-        .group_by(Refund.currency)
-    ):
-        refunds[currency] = int(amount)
+    refunds = _refunds(start, end)
     started = (
         db.session.scalar(
             select(func.count(Payment.id)).where(
@@ -128,6 +126,7 @@ def build_daily_report(day: date) -> DailyReport:
         "payments_started": int(started),
         "payments_succeeded": int(succeeded),
         "success_rate": round(succeeded / started, 4) if started else None,
+        "coupon_overages": count_coupon_events(start, end),
         "created_at": utcnow(),
     }
     stmt = insert(DailyReport).values(**values)
@@ -136,3 +135,20 @@ def build_daily_report(day: date) -> DailyReport:
     )
     db.session.execute(stmt)
     return db.session.scalars(select(DailyReport).where(DailyReport.day == day)).one()
+
+
+def _refunds(start: datetime, end: datetime) -> dict[str, int]:
+    # A refund of a surplus payment (no lines) gives back money revenue never counted.
+    refunds: dict[str, int] = defaultdict(int)
+    for currency, amount in db.session.execute(
+        select(Refund.currency, func.sum(Refund.amount_minor))
+        .where(
+            Refund.status == RefundStatus.SUCCEEDED,
+            Refund.updated_at >= start,
+            Refund.updated_at < end,
+            select(RefundLine.id).where(RefundLine.refund_id == Refund.id).exists(),
+        )
+        .group_by(Refund.currency)
+    ):
+        refunds[currency] = int(amount)
+    return dict(refunds)

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from rq import Retry
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.cart.pricing import allocate, half_up_div
 from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
-from app.checkout.services import load_items, transition
+from app.checkout.services import load_items, record_event, transition
 from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
@@ -39,8 +39,7 @@ from app.payments.models import (
 )
 from app.payments.providers import get_provider
 from app.payments.providers.base import ProviderError, RefundFacts
-from app.payments.services.fulfilment import fulfil_payment
-from app.payments.services.lookup import find_payment, lock_order, lock_payment
+from app.payments.services.lookup import find_payment, find_refund, lock_order, lock_payment
 
 log = logging.getLogger(__name__)
 REFUNDABLE_ORDERS = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
@@ -64,10 +63,12 @@ class RefundPlan:
     order: Order
     payment: Payment
     lines: tuple[PlanLine, ...]
+    # A payment the order did not need (a second capture): given back, touching no line.
+    surplus: int = 0
 
     @property
     def amount(self) -> int:
-        return sum(line.amount for line in self.lines)
+        return sum(line.amount for line in self.lines) + self.surplus
 
     @property
     def tax(self) -> int:
@@ -88,9 +89,17 @@ def captured_payment(order: Order) -> Payment:
 
 
 def plan_refund(
-    order: Order, course_ids: Sequence[int] = (), amount: int | None = None
+    order: Order,
+    course_ids: Sequence[int] = (),
+    amount: int | None = None,
+    payment: Payment | None = None,
 ) -> RefundPlan:
-    """What a refund would give back per line, and whose access it would end."""
+    """What a refund would give back per line, and whose access it would end.
+
+    The money goes back on the payment that paid the order, unless another one is given.
+    """
+    if order.status is OrderStatus.REFUNDED:
+        raise RefundError("This order was already refunded in full.")
     if order.status not in REFUNDABLE_ORDERS:
         raise RefundError(f"An order that is {order.status.label.lower()} cannot be refunded.")
     items = [i for i in load_items(order.id) if i.refundable_minor > 0]
@@ -117,7 +126,15 @@ def plan_refund(
         for i, share in zip(chosen, shares, strict=True)
         if share > 0
     )
-    return RefundPlan(order=order, payment=captured_payment(order), lines=lines)
+    return RefundPlan(order=order, payment=payment or captured_payment(order), lines=lines)
+
+
+def plan_surplus_refund(order: Order, payment: Payment) -> RefundPlan:
+    """Give back the whole of a payment the order did not need (it was paid already)."""
+    left = (payment.paid_amount_minor or payment.amount_minor) - payment.refunded_minor
+    if left <= 0:
+        raise RefundError("There is nothing left to refund on this payment.")
+    return RefundPlan(order=order, payment=payment, lines=(), surplus=left)
 
 
 def check_refund_policy(plan: RefundPlan, now: datetime | None = None) -> None:
@@ -146,9 +163,29 @@ def request_refund(
     requested_by: User | None = None,
 ) -> Refund:
     """The refund row for the plan; the same request key finds the first one again."""
-    existing = db.session.scalars(select(Refund).where(Refund.request_key == request_key)).first()
+    return claim_refund(plan, source, reason, request_key, requested_by)[0]
+
+
+def claim_refund(
+    plan: RefundPlan,
+    source: RefundSource,
+    reason: str,
+    request_key: str,
+    requested_by: User | None = None,
+) -> tuple[Refund, bool]:
+    """The refund row for the plan and whether this call made it.
+
+    The order row is locked before the request key is looked up, so the same form sent ten
+    times at once queues up here: the first inserts, the others find its row (instead of
+    colliding on the unique key). A plan made before the lock is checked again under it, so
+    two requests for one course (two tabs) never become two refunds.
+    """
+    lock_order(plan.order.id)
+    existing = find_refund(request_key)
     if existing is not None:
-        return existing
+        return existing, False
+    if source is not RefundSource.PROVIDER:  # one the provider already made is recorded anyway
+        _check_still_refundable(plan)
     refund = Refund(
         order_id=plan.order.id,
         payment_id=plan.payment.id,
@@ -166,11 +203,41 @@ def request_refund(
     ]
     db.session.add(refund)
     db.session.flush()
-    return refund
+    return refund, True
 
 
-def execute_refund(refund: Refund) -> Refund:
-    """Ask the provider to refund (idempotent per refund) and settle our books on success."""
+def _check_still_refundable(plan: RefundPlan) -> None:
+    """Refuse lines another refund took (or is taking) since the plan was made."""
+    ids = [line.item.id for line in plan.lines]
+    if not ids:
+        return
+    refunded = dict(  # columns, not entities: the values as committed now, not as first read
+        db.session.execute(
+            select(OrderItem.id, OrderItem.refunded_minor).where(OrderItem.id.in_(ids))
+        ).all()
+    )
+    pending = dict(
+        db.session.execute(
+            select(RefundLine.order_item_id, func.sum(RefundLine.amount_minor))
+            .join(Refund, Refund.id == RefundLine.refund_id)
+            .where(RefundLine.order_item_id.in_(ids), Refund.status == RefundStatus.PENDING)
+            .group_by(RefundLine.order_item_id)
+        ).all()
+    )
+    for line in plan.lines:
+        left = line.item.total_minor - refunded[line.item.id] - int(pending.get(line.item.id, 0))
+        if line.amount > left:
+            raise RefundError(
+                f"A refund of “{line.item.title}” was already asked for.", code="refund_exists"
+            )
+
+
+def execute_refund(refund: Refund, final_attempt: bool = True) -> Refund:
+    """Ask the provider to refund (idempotent per refund) and settle our books on success.
+
+    A provider error fails the refund, unless this is not the final attempt: then it is
+    raised with the refund still pending, for the job to try again with the same key.
+    """
     lock_order(refund.order_id)  # always order, then payment: the order fulfilment locks too
     payment = lock_payment(refund.payment_id)
     refund = lock(Refund, refund.id)
@@ -181,6 +248,8 @@ def execute_refund(refund: Refund) -> Refund:
             payment, refund.amount_minor, refund.idempotency_key
         )
     except ProviderError as err:
+        if not final_attempt:
+            raise
         refund.status, refund.failure_reason = RefundStatus.FAILED, err.message
         log.error("event=refund_failed refund=%s reason=%s", refund.token, err.message)
         return refund
@@ -196,26 +265,61 @@ def settle_refund(refund: Refund) -> None:
     payment = lock_payment(refund.payment_id)
     refund.status = RefundStatus.SUCCEEDED
     lines = db.session.scalars(select(RefundLine).where(RefundLine.refund_id == refund.id)).all()
+    payment.refunded_minor += refund.amount_minor
+    if not lines:
+        _settle_surplus(order, payment, refund)
+    else:
+        _settle_lines(order, lines)
+        order.refunded_minor += refund.amount_minor
+        full = order.refunded_minor >= order.total_minor
+        payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+        target = OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED
+        transition(order, target, f"refund {refund.token[:8]} of {refund.amount_minor}")
+    from app.payments.jobs import send_refund_notice  # the job module imports this one
+
+    enqueue_after_commit(send_refund_notice, refund.id, retry=Retry(max=3, interval=[2, 4, 8]))
+
+
+def _settle_lines(order: Order, lines: Sequence[RefundLine]) -> None:
     for line in lines:
         item = db.session.get(OrderItem, line.order_item_id)
         assert item is not None
         item.refunded_minor += line.amount_minor
         if item.refunded_minor >= item.total_minor:
             item.status = OrderItemStatus.REFUNDED
-            drop_enrollment(order.user_id, item.course_id)
-    payment.refunded_minor += refund.amount_minor
-    order.refunded_minor += refund.amount_minor
-    full = order.refunded_minor >= order.total_minor
-    payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
-    target = OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED
-    transition(order, target, f"refund {refund.token[:8]} of {refund.amount_minor}")
-    from app.payments.jobs import send_refund_notice  # the job module imports this one
+            enrollment = get_enrollment(order.user_id, item.course_id)
+            # Access another order gave (the buyer had the course already) stays.
+            if enrollment is not None and enrollment.order_id == order.id:
+                drop_enrollment(order.user_id, item.course_id)
 
-    enqueue_after_commit(send_refund_notice, refund.id, retry=Retry(max=3, interval=[2, 4, 8]))
+
+def _settle_surplus(order: Order, payment: Payment, refund: Refund) -> None:
+    # The order was paid by another payment: its lines, access and status stay as they are.
+    paid = payment.paid_amount_minor or payment.amount_minor
+    full = payment.refunded_minor >= paid
+    payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    record_event(
+        order,
+        f"refund {refund.token[:8]} of {refund.amount_minor}: payment "
+        f"{payment.token[:8]} given back, the order stays {order.status.label.lower()}",
+    )
+
+
+def stale_refunds(older_than: timedelta, now: datetime | None = None) -> list[int]:
+    """Refund rows still pending a while after they were made: their execution never ran."""
+    cutoff = (now or utcnow()) - older_than
+    stmt = (
+        select(Refund.id)
+        .where(Refund.status == RefundStatus.PENDING, Refund.created_at < cutoff)
+        .order_by(Refund.id)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
     """A refund made at the provider (its dashboard, or ours echoed back), recorded once."""
+    from app.payments.services.fulfilment import fulfil_payment  # fulfilment refunds too
+
     payment = find_payment(provider, facts.payment)
     if payment is None:
         return None

@@ -13,7 +13,13 @@ from app.accounts.models import User
 from app.cart.models import Cart
 from app.checkout import idempotency
 from app.checkout.models import Order, OrderStatus
-from app.checkout.services import OrderError, load_items, place_order, transition
+from app.checkout.services import (
+    CartAlreadyOrdered,
+    OrderError,
+    load_items,
+    place_order,
+    transition,
+)
 from app.core.models import utcnow
 from app.core.urls import absolute_url
 from app.extensions import db
@@ -80,19 +86,30 @@ class CheckoutResult:
     order_token: str
     redirect: str
     replayed: bool
+    # The cart had already become this order (another tab, a double click): no new order.
+    existing: bool = False
 
 
 def checkout_cart(
     user: User, cart: Cart, provider: str, key: str, fingerprint: str
 ) -> CheckoutResult:
-    """POST /checkout: the same key and request give the first answer again, never a 2nd order."""
+    """POST /checkout: the same key and request give the first answer again, never a 2nd order.
+
+    Another key for a cart that is already an order waiting for payment lands on that order.
+    """
     row, first = idempotency.claim_key(user.id, "checkout", key, fingerprint)
     if not first and row.response is not None:
         return CheckoutResult(row.response["order_token"], row.response["redirect"], True)
-    order = place_order(user, cart)
-    if order.total_minor > 0:
-        redirect = start_payment(order, provider).checkout_url or ""
-    else:
+    try:
+        order = place_order(user, cart)
+    except CartAlreadyOrdered as already:
+        order, existing = already.order, True
         redirect = absolute_url("checkout.order_page", token=order.token)
+    else:
+        existing = False
+        if order.total_minor > 0:
+            redirect = start_payment(order, provider).checkout_url or ""
+        else:
+            redirect = absolute_url("checkout.order_page", token=order.token)
     idempotency.store_response(row, 303, {"order_token": order.token, "redirect": redirect})
-    return CheckoutResult(order.token, redirect, False)
+    return CheckoutResult(order.token, redirect, False, existing)

@@ -22,7 +22,12 @@ from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import WebhookEvent, WebhookStatus
 from app.payments.providers import get_provider
-from app.payments.providers.base import PaymentFacts, RefundFacts, WebhookMessage
+from app.payments.providers.base import (
+    MalformedWebhook,
+    PaymentFacts,
+    RefundFacts,
+    WebhookMessage,
+)
 from app.payments.services.fulfilment import apply_payment_facts, note_webhook
 from app.payments.services.lookup import find_payment
 from app.payments.services.refunds import apply_provider_refund
@@ -40,6 +45,7 @@ def ingest_webhook(provider_name: str, raw_body: bytes, headers: Mapping[str, st
     """Verify the signature on the raw body, then store the event once (InvalidSignature else)."""
     provider = get_provider(provider_name)
     message = provider.parse_webhook(raw_body, headers)
+    check_storable(message)
     stmt = (
         insert(WebhookEvent)
         .values(
@@ -63,6 +69,18 @@ def ingest_webhook(provider_name: str, raw_body: bytes, headers: Mapping[str, st
         )
     )
     return Ingested(int(existing or 0), False)
+
+
+def check_storable(message: WebhookMessage) -> None:
+    """Refuse (MalformedWebhook, nothing stored) an event its row cannot hold, before the
+    insert fails: an id or type too long for its column, or with control characters."""
+    columns = WebhookEvent.__table__.c
+    for value, column in ((message.event_id, columns.event_id), (message.type, columns.type)):
+        limit = column.type.length
+        if not value or len(value) > limit or any(ord(ch) < 32 for ch in value):
+            raise MalformedWebhook(f"the event's {column.name} is empty, over {limit} or not text")
+    if not isinstance(message.payload, dict):
+        raise MalformedWebhook("the event's payload is not a JSON object")
 
 
 def lock_event(event_id: int) -> WebhookEvent | None:

