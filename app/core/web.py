@@ -32,8 +32,11 @@ CSP = (
 
 
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.path.startswith("/api/") or best == "application/json"
+    """API paths, and clients that prefer JSON to HTML (htmx sends */*: it wants HTML)."""
+    if request.path.startswith("/api/"):
+        return True
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
 
 
 ERROR_TEXT = {

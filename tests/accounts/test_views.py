@@ -264,8 +264,11 @@ def test_locked_out_login_says_when_to_try_again(client: FlaskClient) -> None:
     assert page.status_code == 429
     assert "<html" in page.text and 'id="login-form"' in page.text
     _seconds_shown(page)
-    fragment = client.post(
-        "/login", data=correct, headers=HX, environ_base={"REMOTE_ADDR": "10.1.0.10"}
+    fragment = client.post(  # htmx asks for */*: that is HTML, not JSON
+        "/login",
+        data=correct,
+        headers={**HX, "Accept": "*/*"},
+        environ_base={"REMOTE_ADDR": "10.1.0.10"},
     )
     assert fragment.status_code == 429
     assert "<html" not in fragment.text and 'id="login-form"' in fragment.text
