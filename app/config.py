@@ -125,6 +125,12 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT_IP": env.get("LOGIN_RATE_LIMIT_IP", "20 per minute"),
         "LOGIN_RATE_LIMIT_ACCOUNT": env.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per minute"),
         "REGISTER_RATE_LIMIT_IP": env.get("REGISTER_RATE_LIMIT_IP", "10 per hour"),
+        # Password reset and email verification links (app/accounts/tokens.py).
+        "PASSWORD_RESET_HOURS": _positive(env, "PASSWORD_RESET_HOURS", 1),
+        "EMAIL_VERIFY_HOURS": _positive(env, "EMAIL_VERIFY_HOURS", 48),
+        "RESET_RATE_LIMIT_IP": env.get("RESET_RATE_LIMIT_IP", "10 per hour"),
+        "RESET_RATE_LIMIT_ACCOUNT": env.get("RESET_RATE_LIMIT_ACCOUNT", "3 per hour"),
+        "VERIFY_RESEND_RATE_LIMIT": env.get("VERIFY_RESEND_RATE_LIMIT", "3 per hour"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WORKER_MAINTENANCE_INTERVAL": _int(env, "WORKER_MAINTENANCE_INTERVAL", 60),
         "WORKER_JOB_MONITORING_INTERVAL": _int(env, "WORKER_JOB_MONITORING_INTERVAL", 10),

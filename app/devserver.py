@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,8 +46,13 @@ def _commands(app: Flask) -> dict[str, list[str]]:
             f"127.0.0.1:{app.config['PORT']}",
             "--workers",
             str(app.config["WEB_CONCURRENCY"]),
-            "--access-logfile",
-            "-",
+            # No --access-logfile: the app logs each request once (app/core/logging.py).
+            # Not the default ~/.gunicorn/gunicorn.ctl, which every instance on a machine shares.
+            "--control-socket",
+            str(Path(app.config["INSTANCE_PATH"]) / "gunicorn.ctl"),
+            # gunicorn's default (4094 bytes) answers a long search URL with a bare 400 page
+            "--limit-request-line",
+            "8190",
         ],
         "worker": [python, "worker.py"],
         # Not `rq cron`: that exits on a Redis outage; ours backs off and resumes.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email_validator
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from app.accounts.passwords import password_problems
 from app.core.forms import country_choices
 
 
@@ -22,6 +24,19 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(), EqualTo("password", message="The passwords don't match.")],
     )
     next = HiddenField()
+
+    # Every field is checked on one submit, so all its problems show at once (the service
+    # checks the same rules again).
+    def validate_email(self, field: EmailField) -> None:
+        try:
+            email_validator.validate_email(field.data or "", check_deliverability=False)
+        except email_validator.EmailNotValidError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_password(self, field: PasswordField) -> None:
+        problems = password_problems(field.data or "", self.email.data or "", self.name.data or "")
+        if problems:
+            raise ValidationError(" ".join(problems))
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -59,4 +74,24 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords don't match.")],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=320)],
+        description="The address you signed up with.",
+    )
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=128)],
+        description="At least 8 characters, mixing letters with digits or symbols.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords don't match.")],
     )

@@ -10,9 +10,9 @@ from flask.wrappers import Response
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf import FlaskForm
 
-from app.accounts.forms import LoginForm, RegisterForm
+from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm
 from app.core.errors import json_error
-from app.core.htmx import render
+from app.core.htmx import render, wants_partial
 from app.core.web import wants_json
 from app.extensions import limiter
 
@@ -24,7 +24,14 @@ _LIMITED_FORMS: dict[str, tuple[type[FlaskForm], str, str]] = {
         "accounts/register.html",
         "accounts/partials/register_form.html",
     ),
+    "accounts.forgot_password": (
+        ForgotPasswordForm,
+        "accounts/forgot.html",
+        "accounts/partials/forgot_form.html",
+    ),
 }
+# Rate-limited buttons inside a fragment: an HTMX refusal swaps the fragment, saying the wait.
+_LIMITED_FRAGMENTS = {"accounts.resend_verification": "accounts/partials/verify_banner.html"}
 
 
 def _retry_after() -> int:
@@ -49,8 +56,11 @@ def too_many_attempts(_err: RateLimitExceeded) -> Response:
     seconds = _retry_after()
     message = _wait_message(seconds)
     page = _LIMITED_FORMS.get(request.endpoint or "")
+    fragment = _LIMITED_FRAGMENTS.get(request.endpoint or "")
     if wants_json():
         response = json_error("rate_limited", message, 429)
+    elif fragment is not None and wants_partial():
+        response = render(fragment, fragment, 429, error=message)
     elif page is None:
         response = render(
             "errors/error.html",

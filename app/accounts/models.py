@@ -32,6 +32,8 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     country: Mapped[str | None] = mapped_column(String(2))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the owner followed a link mailed to this address; a new address clears it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("uq_users_email_lower", func.lower(email), unique=True),)
 
@@ -54,6 +56,10 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
         """The login session this object was loaded through or signed in with, if any."""
         login: LoginSession | None = getattr(self, "_login", None)
         return login
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from email_validator import EmailNotValidError, validate_email
 
-from app.accounts import passwords, sessions
+from app.accounts import passwords, sessions, tokens
 from app.accounts.models import Role, User
 from app.accounts.queries import get_user_by_email, normalise_email
 from app.core.errors import DomainError, NotFound
@@ -85,6 +87,8 @@ def update_profile(user: User, name: str, email: str, country: str | None) -> Us
     other = get_user_by_email(email)
     if other is not None and other.id != user.id:
         raise EmailTaken("An account with this email already exists.", field="email")
+    if email != user.email:
+        user.email_verified_at = None  # the new address is not proven yet
     user.name, user.email = name, email
     user.country = country.upper() if country else None
     return user
@@ -97,6 +101,26 @@ def change_password(user: User, current: str, new: str, keep_login: int | None =
     check_password(new, user.email, user.name)
     user.password_hash = passwords.hash_password(new)
     sessions.revoke_user_sessions(user.id, keep=keep_login)
+    return user
+
+
+def reset_password(token: str, new: str, now: datetime | None = None) -> User:
+    """Set a new password through a mailed reset link, which then stops working; every login
+    of the user ends. Raises BadLink (expired, used, invalid) or WeakPassword."""
+    user = tokens.user_for_reset(token, now, lock=True)
+    check_password(new, user.email, user.name)
+    user.password_hash = passwords.hash_password(new)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()  # the link reached this mailbox: the address is real
+    sessions.revoke_user_sessions(user.id)
+    return user
+
+
+def verify_email(token: str, now: datetime | None = None) -> User:
+    """Mark the address a verification link was sent to as verified (idempotent)."""
+    user = tokens.user_for_verification(token, now)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
     return user
 
 

@@ -1,4 +1,4 @@
-"""Registration, login, logout and the account pages."""
+"""Registration, login, logout, password reset, email verification and the account pages."""
 
 from __future__ import annotations
 
@@ -8,23 +8,38 @@ from flask import current_app, flash, request, url_for
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.accounts import bp, services, sessions
+from app.accounts import bp, services, sessions, tokens
 from app.accounts.access import loaded_viewer, viewer
-from app.accounts.forms import LoginForm, LogoutForm, PasswordForm, ProfileForm, RegisterForm
+from app.accounts.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from app.accounts.lockout import too_many_attempts
 from app.accounts.models import User
 from app.accounts.queries import list_login_sessions, normalise_email
 from app.core.errors import DomainError
 from app.core.forms import attach_error, text
-from app.core.htmx import redirect_to, render
+from app.core.htmx import redirect_to, render, wants_partial
 from app.core.security import is_safe_redirect
 from app.extensions import db, limiter
+from app.jobs.queues import enqueue_after_commit
+from app.notifications.jobs import NOTIFY_RETRY, send_email_verification, send_password_reset
 
 log = logging.getLogger(__name__)
+
+# Requests that are not the user doing something (the header bell polling every 30 s): they
+# must not keep an idle login alive.
+_PASSIVE_ENDPOINTS = frozenset({"notifications.badge"})
 
 
 def _next_url(candidate: str | None) -> str:
@@ -33,6 +48,15 @@ def _next_url(candidate: str | None) -> str:
 
 def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))
+
+
+def _user_key() -> str:
+    user = viewer()
+    return f"user:{user.id}" if user is not None else get_remote_address()
+
+
+def _send_verification(user: User) -> None:
+    enqueue_after_commit(send_email_verification, user.id, retry=NOTIFY_RETRY)
 
 
 def _failed(response: object) -> bool:
@@ -55,6 +79,7 @@ def register() -> ResponseReturnValue:
         try:
             user = services.register_user(text(form.email), text(form.password), text(form.name))
             sessions.start_login_session(user, remember=False, user_agent=request.user_agent.string)
+            _send_verification(user)
             db.session.commit()
         except DomainError as err:
             attach_error(form, err)
@@ -115,14 +140,19 @@ def profile() -> ResponseReturnValue:
     assert user is not None
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
+        old_email = user.email
         try:
             services.update_profile(user, text(form.name), text(form.email), text(form.country))
+            if user.email != old_email:
+                _send_verification(user)
             db.session.commit()
         except DomainError as err:
             db.session.rollback()
             attach_error(form, err)
         else:
-            flash("Your profile is saved.", "success")
+            changed = user.email != old_email
+            note = f" We sent a link to {user.email} to confirm it." if changed else ""
+            flash("Your profile is saved." + note, "success")
             return redirect_to(url_for("accounts.profile"))
     status = 422 if form.errors or form.form_errors else 200
     return render(
@@ -176,6 +206,88 @@ def change_password() -> ResponseReturnValue:
     )
 
 
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT_IP"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RESET_RATE_LIMIT_ACCOUNT"], key_func=_account_key, methods=["POST"]
+)
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    sent = False
+    if form.validate_on_submit():
+        try:
+            email = services.clean_email(text(form.email))
+        except DomainError as err:
+            attach_error(form, err)
+        else:
+            # The same work for every address: whether an account has it is decided in the job.
+            enqueue_after_commit(send_password_reset, email, retry=NOTIFY_RETRY)
+            db.session.commit()
+            sent = True
+    status = 422 if form.errors or form.form_errors else 200
+    return render(
+        "accounts/forgot.html", "accounts/partials/forgot_form.html", status, form=form, sent=sent
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    form = ResetPasswordForm()
+    try:
+        if form.validate_on_submit():
+            user = services.reset_password(token, text(form.password))
+            _sign_in(user, remember=False)  # a fresh login; every older one was just revoked
+            flash("Your password is changed. Every other device has been signed out.", "success")
+            return redirect_to(url_for("catalog.home"))
+        tokens.user_for_reset(token)
+    except tokens.BadLink as err:
+        db.session.rollback()
+        return _bad_link(err, "reset")
+    except DomainError as err:
+        db.session.rollback()
+        attach_error(form, err)
+    status = 422 if form.errors or form.form_errors else 200
+    response = render("accounts/reset.html", "accounts/reset.html", status, form=form)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the token
+    return response
+
+
+@bp.get("/account/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    try:
+        user = services.verify_email(token)
+        db.session.commit()
+    except tokens.BadLink as err:
+        db.session.rollback()
+        return _bad_link(err, "verify")
+    flash(f"Thank you: {user.email} is confirmed.", "success")
+    return redirect_to(url_for("catalog.home"))
+
+
+@bp.post("/account/verify/resend")
+@login_required
+@limiter.limit(lambda: current_app.config["VERIFY_RESEND_RATE_LIMIT"], key_func=_user_key)
+def resend_verification() -> ResponseReturnValue:
+    user = viewer()
+    assert user is not None
+    next_url = _next_url(request.form.get("next"))
+    if LogoutForm().validate_on_submit() and not user.email_verified:
+        _send_verification(user)
+        db.session.commit()
+    if wants_partial():
+        partial = "accounts/partials/verify_banner.html"
+        return render(partial, partial, sent=True, next_url=next_url)
+    hours = current_app.config["EMAIL_VERIFY_HOURS"]
+    flash(f"We sent a new link to {user.email}. It works for {hours} hours.", "info")
+    return redirect_to(next_url)
+
+
+def _bad_link(err: tokens.BadLink, kind: str) -> Response:
+    """The page for an expired, used or invalid mailed link, with a way to get a new one."""
+    page = "accounts/bad_link.html"
+    return render(page, page, 400, kind=kind, problem=err.problem.value, message=err.message)
+
+
 bp.register_error_handler(RateLimitExceeded, too_many_attempts)
 
 
@@ -183,6 +295,8 @@ bp.register_error_handler(RateLimitExceeded, too_many_attempts)
 def _keep_login_alive(response: Response) -> Response:
     """Note activity on this request's login every few minutes, in a transaction of its own so
     the view's uncommitted work is never committed with it."""
+    if request.endpoint in _PASSIVE_ENDPOINTS:
+        return response
     user = loaded_viewer()
     login = user.login if user is not None else None
     if login is not None and sessions.needs_touch(login):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, jsonify, request, url_for
 from flask.wrappers import Response
 
+from app.accounts.access import viewer
 from app.accounts.queries import get_user
 from app.api import bp
 from app.api.bodies import InvalidField, choice, json_object, objects, text
@@ -21,7 +22,8 @@ from app.extensions import csrf, db, limiter
 from app.payments.providers import providers_for
 from app.payments.services import checkout_cart
 
-# Cookies play no part here (the cart token is the credential), so CSRF does not apply.
+# JSON bodies only (see bodies.json_object): another site cannot send one with our cookies
+# without a CORS preflight we never allow, so CSRF tokens do not apply.
 csrf.exempt(bp)
 
 
@@ -141,14 +143,18 @@ def remove_coupon(token: str) -> Response:
 @bp.post("/order")
 @limiter.limit("30 per minute")
 def create_order() -> Response:
-    """Seed 002's order creation: {cart_token, provider?}, idempotent on the Idempotency-Key."""
+    """Seed 002's order creation: {cart_token, provider?}, idempotent on the Idempotency-Key.
+
+    Only for the logged-in owner of the cart: a cart token alone acts for nobody. The session
+    cookie authenticates here without CSRF because the body must be application/json, which
+    another site's form cannot send (and no CORS is allowed)."""
+    owner = viewer()  # the session for now; API tokens come with the API issue
+    if owner is None:
+        return json_error("login_required", "Log in, then order your cart.", 401)
     body = json_object()
     cart = _cart(text(body, "cart_token", required=True))
-    owner = _owner(cart) if cart else None
-    if cart is None:
+    if cart is None or cart.user_id != owner.id:  # someone else's cart is not found, not forbidden
         return json_error("cart_not_found", "No cart with that token.", 404)
-    if owner is None:
-        return json_error("login_required", "Log in so the cart has an owner, then order.", 401)
     key = request.headers.get("Idempotency-Key") or text(body, "idempotency_key")
     provider = text(body, "provider", max_length=40) or _default_provider(cart.currency)
     fingerprint = request_hash({"cart_token": cart.token, "provider": provider})

@@ -50,11 +50,17 @@ class CourseKind(StrEnum):
 LANGUAGES = {"en": "English", "hi": "Hindi", "es": "Spanish", "fr": "French", "de": "German"}
 
 
+# An IMMUTABLE wrapper of unaccent() (or a translate() fallback) defined by migration
+# c7a1e5d00003; search_query() folds the query with the same function.
+UNACCENT_FUNCTION = "public.cf_unaccent"
+
+
 def _weighted(column: str, weight: str) -> str:
     # english gives stemmed lexemes, simple keeps whole words so prefixes like "programm" match
+    text = f"{UNACCENT_FUNCTION}(coalesce({column}, ''))"
     return (
-        f"setweight(to_tsvector('english'::regconfig, coalesce({column}, '')) || "
-        f"to_tsvector('simple'::regconfig, coalesce({column}, '')), '{weight}')"
+        f"setweight(to_tsvector('english'::regconfig, {text}) || "
+        f"to_tsvector('simple'::regconfig, {text}), '{weight}')"
     )
 
 

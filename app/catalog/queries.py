@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
@@ -107,18 +117,30 @@ def price_view(
 
 # Weights for D, C, B, A: a title hit (A) outranks many description hits (C).
 RANK_WEIGHTS: ColumnElement[Any] = literal_column("'{0.02, 0.05, 0.3, 1.0}'::float4[]")
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits only: tsquery operators (& | ! ( ) : * < -> ') never reach to_tsquery.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 8
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search, lower-cased: "c++ & (sql)" gives ["c", "sql"]."""
+    return [w.lower() for w in _WORD.findall(text)][:MAX_QUERY_WORDS]
+
+
+def _word_query(config: str, word: str) -> ColumnElement[Any]:
+    # A one-letter prefix matches nearly everything, so "c" (from "c++") must be a whole word.
+    suffix = ":*" if len(word) > 1 else ""
+    return func.to_tsquery(config, func.public.cf_unaccent(word).concat(suffix))
 
 
 def search_query(text: str) -> ColumnElement[Any] | None:
-    """A tsquery matching every word as a prefix, stemmed (english) or whole (simple)."""
-    words = [w.lower() for w in _WORD.findall(text)][:8]
+    """A tsquery matching every word as a prefix, stemmed (english) or whole (simple), accents
+    folded as in Course.search_vector; None when the text has no word at all."""
+    words = search_words(text)
     if not words:
         return None
-    parts = [
-        func.to_tsquery("english", f"{w}:*").op("||")(func.to_tsquery("simple", f"{w}:*"))
-        for w in words
-    ]
+    parts = [_word_query("english", w).op("||")(_word_query("simple", w)) for w in words]
     query = parts[0]
     for part in parts[1:]:
         query = query.op("&&")(part)
@@ -186,6 +208,8 @@ def search_courses(search: CourseSearch, currency: str, per_page: int) -> Page[C
     """Published courses matching the search, one page of cards, in three queries."""
     where = _filters(search)
     tsquery = search_query(search.q)
+    if search.q and tsquery is None:
+        where.append(false())  # only symbols: nothing to look for, not "everything"
     stmt = _card_select(where)
     rank: ColumnElement[Any] = literal(0)
     if tsquery is not None:

@@ -51,7 +51,7 @@ def _search_from_args() -> CourseSearch:
     price = args.get("price", "")
     currency = args.get("currency", "").upper()
     return CourseSearch(
-        q=args.get("q", "").strip()[:200],
+        q=args.get("q", "").strip()[: queries.MAX_QUERY_LENGTH].strip(),
         category=args.get("category", "")[:80],
         level=args.get("level", "") if args.get("level") in set(CourseLevel) else "",
         language=args.get("language", "") if args.get("language") in LANGUAGES else "",
@@ -62,16 +62,41 @@ def _search_from_args() -> CourseSearch:
     )
 
 
+def _search_notices(search: CourseSearch) -> list[str]:
+    """What the search did with the text that the visitor may not expect."""
+    notices = []
+    if len(request.args.get("q", "").strip()) > queries.MAX_QUERY_LENGTH:
+        notices.append(
+            f"Searches are limited to {queries.MAX_QUERY_LENGTH} characters: "
+            f"we searched for the first {queries.MAX_QUERY_LENGTH} characters."
+        )
+    if search.q and not queries.search_words(search.q):
+        notices.append("Search for words made of letters or digits; symbols alone find nothing.")
+    return notices
+
+
+def _results_partial() -> tuple[str, int | None]:
+    """The fragment an HTMX request swaps, and for "load more" the first page on screen."""
+    if request.htmx.target == "load-more":  # appends a page: the count covers every card shown
+        return "catalog/partials/load_more.html", clamp_page(request.args.get("start"))
+    return "catalog/partials/results.html", None
+
+
 @bp.route("/courses")
 def course_list() -> ResponseReturnValue:
     search = _search_from_args()
     currency = search.currency or visitor_currency()
     results = queries.search_courses(search, currency, current_app.config["CATALOG_PAGE_SIZE"])
+    if results.page > results.pages:
+        abort(404)  # a page past the end, e.g. an old link after courses were unpublished
+    partial, start = _results_partial()
     response = render(
         "catalog/course_list.html",
-        "catalog/partials/results.html",
+        partial,
         search=search,
         results=results,
+        start=min(start or results.page, results.page),
+        notices=_search_notices(search),
         currency=currency,
         sales=_sales(results.items, currency),
         categories=queries.list_categories(),

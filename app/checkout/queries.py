@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -77,3 +77,20 @@ def order_payload(order: Order, redirect: str) -> dict[str, object]:
     if enrollments:
         payload["enrollment_ids"] = [e.id for e in enrollments]
     return payload
+
+
+def refund_titles(order_id: int) -> dict[int, list[str]]:
+    """Refund id -> titles of the order's courses it refunded (refund rows belong to payments,
+    which checkout may not import: the two tables are joined by name)."""
+    rows = db.session.execute(
+        text(
+            "SELECT rl.refund_id, oi.title FROM refund_lines rl"
+            " JOIN order_items oi ON oi.id = rl.order_item_id"
+            " WHERE oi.order_id = :order_id ORDER BY rl.id"
+        ),
+        {"order_id": order_id},
+    )
+    titles: dict[int, list[str]] = {}
+    for refund_id, title in rows:
+        titles.setdefault(refund_id, []).append(title)
+    return titles

@@ -13,6 +13,7 @@ from app.cart.web import current_cart
 from app.catalog.queries import get_course_page
 from app.checkout import bp, queries, services
 from app.checkout.forms import CheckoutForm
+from app.checkout.history import order_history
 from app.checkout.idempotency import IdempotencyConflict, request_hash
 from app.checkout.models import OrderStatus
 from app.core.errors import DomainError
@@ -103,13 +104,16 @@ def order_page(token: str) -> ResponseReturnValue:
     if order is None:
         abort(404)
     order = queries.load_order(order.id)
-    payments = list_payments(order.id)
+    payments, refunds = list_payments(order.id), list_refunds(order.id)
+    user = viewer()
     return render(
         "checkout/order.html",
-        "checkout/partials/order_status.html",
+        "checkout/partials/order_body.html",  # the element that polls is the one swapped
         order=order,
         payments=payments,
-        refunds=list_refunds(order.id),
+        refunds=refunds,
+        history=order_history(order, payments, refunds, queries.refund_titles(order.id)),
+        show_internal=bool(user and user.is_admin),
         retry_choices=providers_for(order.currency),
         canceled=request.args.get("canceled"),
         waiting=order.status is OrderStatus.AWAITING_PAYMENT,

@@ -1,4 +1,5 @@
-"""One line per event, key=value, with the request id and user id when there is a request."""
+"""One line per event, key=value, with the request id and user id when there is a request;
+one line per request (`event=request`)."""
 
 from __future__ import annotations
 
@@ -59,13 +60,14 @@ def init_request_logging(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        if request.path.startswith("/static/"):
-            return response
+        # The only line a request prints (gunicorn runs without an access log), static included.
+        # Registered first, it runs last: the size is what is sent (after compression).
         log.info(
-            "event=request method=%s path=%s status=%s duration_ms=%.1f",
+            "event=request method=%s path=%s status=%s bytes=%s duration_ms=%.1f",
             request.method,
             request.path,
             response.status_code,
+            "-" if response.content_length is None else response.content_length,
             elapsed,
         )
         return response

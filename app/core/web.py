@@ -15,9 +15,11 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.core.caching import init_caching
+from app.core.compression import init_compression
 from app.core.errors import DomainError, json_error
 from app.core.htmx import render, wants_partial
 from app.core.money import Money
+from app.core.static import init_static
 from app.core.validation import init_validation
 from app.core.visitor import visitor_currency, visitor_locale
 from app.extensions import db
@@ -73,6 +75,8 @@ def _error_response(status: int, message: str | None = None, code: str = "") -> 
 
 
 def init_web(app: Flask) -> None:
+    init_compression(app)  # first registered, so it runs after the hooks that change bodies
+    init_static(app)
     init_caching(app)
     init_validation(app)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import utcnow
+from app.core.security import new_token
 from app.extensions import db
 
 
@@ -24,6 +25,8 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What URLs name a notification by (mark read): ids are guessable, this is not.
+    token: Mapped[str] = mapped_column(String(36), nullable=False, unique=True, default=new_token)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     # Chosen by the caller from what it is about ("order:<token>:receipt"): the idempotency key.
@@ -41,6 +44,10 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("user_id", "dedupe_key"),
         Index("ix_notifications_user_id_created_at", "user_id", "created_at"),
+        # The header's unread count runs on every page (and every 30 s): only unread rows.
+        Index(
+            "ix_notifications_user_id_unread", "user_id", postgresql_where=text("read_at IS NULL")
+        ),
     )
 
     @property

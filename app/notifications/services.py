@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.errors import NotFound
@@ -65,15 +65,25 @@ def notify(
     return notification if created_id is not None else None
 
 
-def mark_read(user_id: int, notification_id: int) -> Notification:
+def mark_read(user_id: int, token: str) -> Notification:
     """The user's notification is read (idempotent); NotFound when it is not theirs."""
-    notification = get_notification(user_id, notification_id)
+    notification = get_notification(user_id, token)
     if notification is None:
         raise NotFound("That notification does not exist.")
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()
     return notification
+
+
+def mark_all_read(user_id: int) -> int:
+    """Every unread notification of the user is read now; returns how many were unread."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _lock(user_id: int, dedupe_key: str) -> Notification:

@@ -24,10 +24,17 @@ from app.payments.jobs import (
     process_webhook_event,
     store_sandbox_event,
 )
-from app.payments.models import Payment, Refund, RefundSource, SandboxStatus
+from app.payments.models import Payment, Refund, RefundSource, SandboxSession, SandboxStatus
 from app.payments.providers import get_provider, providers_for
 from app.payments.providers.base import InvalidSignature, MalformedWebhook, ProviderError
-from app.payments.providers.sandbox import DECLINE_CARD, record_outcome
+from app.payments.providers.sandbox import (
+    TEST_CARDS,
+    CardOutcome,
+    CardRefused,
+    SandboxCard,
+    find_card,
+    record_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +91,26 @@ def pay_page(token: str) -> ResponseReturnValue:
     session = queries.get_sandbox_session(payment.provider_session_id)
     if session is None:
         abort(404)
+    return _sandbox_page(session, payment, SandboxForm(card=TEST_CARDS[0].spaced))
+
+
+def _sandbox_page(
+    session: SandboxSession,
+    payment: Payment,
+    form: SandboxForm,
+    status: int = 200,
+    challenge: SandboxCard | None = None,
+) -> Response:
+    template = "payments/sandbox_authenticate.html" if challenge else "payments/sandbox.html"
     return render(
-        "payments/sandbox.html",
-        "payments/sandbox.html",
+        template,
+        template,
+        status,
         session=session,
         payment=payment,
-        form=SandboxForm(card=""),
-        decline_card=DECLINE_CARD,
+        form=form,
+        cards=TEST_CARDS,
+        challenge=challenge,
     )
 
 
@@ -114,15 +134,40 @@ def _razorpay_page(payment: Payment) -> Response:
     return response
 
 
+def _sandbox_session(token: str) -> tuple[Payment, SandboxSession]:
+    payment = queries.get_payment_for(token, viewer())
+    session = queries.get_sandbox_session(payment.provider_session_id) if payment else None
+    if payment is None or session is None:
+        abort(404)
+    return payment, session
+
+
+@bp.get("/pay/<token>/authenticate")
+@login_required
+def sandbox_authenticate(token: str) -> ResponseReturnValue:
+    """The 3-D Secure-like step of the "requires action" test card."""
+    payment, session = _sandbox_session(token)
+    card = next(c for c in TEST_CARDS if c.outcome is CardOutcome.REQUIRES_ACTION)
+    return _sandbox_page(session, payment, SandboxForm(card=card.number), challenge=card)
+
+
 @bp.post("/pay/<token>/sandbox")
 @login_required
 def sandbox_submit(token: str) -> ResponseReturnValue:
-    payment = queries.get_payment_for(token, viewer())
-    session = queries.get_sandbox_session(payment.provider_session_id) if payment else None
+    payment, session = _sandbox_session(token)
     form = SandboxForm()
-    if payment is None or session is None or not form.validate_on_submit():
+    if not form.validate_on_submit():
         abort(404)
-    outcome = record_outcome(session, form.action.data or "", form.card.data or "")
+    action, card = form.action.data or "", None
+    if action in ("pay", "authenticate"):
+        try:
+            card = find_card(form.card.data or "")
+        except CardRefused as err:  # nothing is recorded: the buyer fixes the number
+            form.card.errors = [str(err)]
+            return _sandbox_page(session, payment, form, 422)
+        if card.outcome is CardOutcome.REQUIRES_ACTION and action == "pay":
+            return redirect_to(url_for("payments.sandbox_authenticate", token=token))
+    outcome = record_outcome(session, action, card)
     if outcome is None:
         flash("This test payment was already finished.", "info")
     else:  # the event is stored with the outcome: if Redis is down, the sweeper queues it
@@ -165,7 +210,7 @@ def request_refund(token: str) -> ResponseReturnValue:
     form = RefundForm() if request.method == "POST" else RefundForm(formdata=request.args or None)
     form.courses.choices = queries.refundable_choices(order)
     plan, problem = queries.preview_refund(order, form.courses.data or [])
-    if request.method == "POST" and form.validate_on_submit() and form.confirm.data:
+    if request.method == "POST" and form.validate_on_submit():
         try:  # the same form again (a double click, ten at once) finds the first refund
             refund, first = _student_refund(token, plan, form, user)  # type: ignore[arg-type]
         except DomainError as err:
@@ -175,10 +220,11 @@ def request_refund(token: str) -> ResponseReturnValue:
             failed = refund.status.value == "failed"
             flash(_refund_message(refund.status.value, first), "error" if failed else "success")
             return redirect_to(url_for("checkout.order_page", token=token))
+    posted = request.method == "POST"
     return render(
         "payments/refund.html",
-        "payments/partials/refund_plan.html",
-        422 if problem and request.method == "POST" else 200,
+        "payments/partials/refund_form.html",
+        422 if posted and (problem or form.errors) else 200,
         order=order,
         form=form,
         plan=plan,

@@ -7,11 +7,13 @@ from sqlalchemy.orm import Session
 from app.cart import services as cart_services
 from app.checkout.models import Order
 from app.payments.models import Payment
+from tests.conftest import login_as
 from tests.factories import make_course, make_user
 
 
 def test_order_with_an_idempotency_key_header(client: FlaskClient, db_session: Session) -> None:
     user = make_user()
+    login_as(client, user)
     cart = cart_services.open_cart("USD", user)
     cart_services.add_course(cart, make_course(prices={"USD": 2500}).id, user)
     headers = {"Idempotency-Key": "api-key-000001"}
@@ -36,6 +38,7 @@ def test_free_order_and_refusals(client: FlaskClient, db_session: Session) -> No
     from tests.cart.conftest import make_coupon
 
     user = make_user()
+    login_as(client, user)
     cart = cart_services.open_cart("USD", user)
     cart_services.add_course(cart, make_course(prices={"USD": 900}).id, user)
     make_coupon("GIFT", percent_off_bp=10000)
@@ -49,7 +52,45 @@ def test_free_order_and_refusals(client: FlaskClient, db_session: Session) -> No
     refused = client.post(
         "/api/v1/order", json={"cart_token": anonymous.token, "idempotency_key": "anon-key-001"}
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 404  # a cart with no owner is nobody's to order
     assert client.post("/api/v1/order", json={"cart_token": "nope"}).status_code == 404
     short = client.post("/api/v1/order", json={"cart_token": cart.token, "idempotency_key": "x"})
     assert short.status_code == 422 and short.json["error"]["code"] == "bad_key"
+
+
+def _cart_of(user: object, price: int = 2500) -> str:
+    cart = cart_services.open_cart("USD", user)  # type: ignore[arg-type]
+    cart_services.add_course(cart, make_course(prices={"USD": price}).id, user)  # type: ignore[arg-type]
+    return cart.token
+
+
+def test_anonymous_order_is_401_and_changes_nothing(
+    client: FlaskClient, db_session: Session
+) -> None:
+    token = _cart_of(make_user())
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(
+            "/api/v1/order",
+            json={"cart_token": token},
+            headers={"Idempotency-Key": "anon-000001", **headers},
+        )
+        assert response.status_code == 401 and response.json["success"] is False
+        assert response.json["error"]["code"] == "login_required"
+    assert db_session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_another_users_cart_token_is_404(client: FlaskClient, db_session: Session) -> None:
+    owner, intruder = make_user(email="owner@example.com"), make_user(email="intruder@example.com")
+    token = _cart_of(owner)
+    login_as(client, intruder)
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.post(
+            "/api/v1/order",
+            json={"cart_token": token},
+            headers={"Idempotency-Key": "steal-00001", **headers},
+        )
+        assert response.status_code == 404 and response.json["error"]["code"] == "cart_not_found"
+    assert db_session.scalar(select(func.count(Order.id))) == 0
+    assert cart_services.view_cart(
+        __import__("app.cart.queries", fromlist=["x"]).get_cart_by_token(token), owner
+    ).breakdown.lines

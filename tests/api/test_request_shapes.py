@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.cart import services as cart_services
 from app.cart.models import Cart
 from app.checkout.models import Order
+from tests.conftest import login_as
 from tests.factories import make_course, make_user
 
 JSON = {"Content-Type": "application/json"}
@@ -158,6 +159,7 @@ def test_nul_in_the_path_token_is_refused(client: FlaskClient) -> None:
 
 def test_order_with_an_unknown_provider_is_422(client: FlaskClient, db_session: Session) -> None:
     user = make_user()
+    login_as(client, user)
     cart = cart_services.open_cart("USD", user)
     cart_services.add_course(cart, make_course(prices={"USD": 2500}).id, user)
     for provider in ("paypal", "x" * 300, 7):
@@ -184,6 +186,7 @@ def test_order_fields_are_typed(
     client: FlaskClient, db_session: Session, body: dict[str, Any]
 ) -> None:
     user = make_user()
+    login_as(client, user)
     cart = cart_services.open_cart("USD", user)
     cart_services.add_course(cart, make_course(prices={"USD": 2500}).id, user)
     body = {k: cart.token if v == "CART" else v for k, v in body.items()}
@@ -196,6 +199,7 @@ def test_idempotency_key_header_with_a_nul_is_refused(
     client: FlaskClient, db_session: Session
 ) -> None:
     user = make_user()
+    login_as(client, user)
     cart = cart_services.open_cart("USD", user)
     cart_services.add_course(cart, make_course(prices={"USD": 2500}).id, user)
     response = client.post(

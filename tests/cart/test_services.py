@@ -34,7 +34,7 @@ def test_add_refusals_each_have_a_reason(db_session: Session) -> None:
     assert queries.count_items(cart.id) == 1
 
 
-def test_currency_switch_drops_courses_without_a_price_and_a_foreign_coupon(
+def test_currency_switch_drops_courses_without_a_price_and_explains_a_foreign_coupon(
     db_session: Session,
 ) -> None:
     cart = services.open_cart("USD")
@@ -47,7 +47,9 @@ def test_currency_switch_drops_courses_without_a_price_and_a_foreign_coupon(
     assert services.set_currency(cart, "INR") == ["Dollars only"]
     view = services.view_cart(cart, None)
     assert [line.title for line in view.breakdown.lines] == ["Both"]
-    assert view.breakdown.currency == "INR" and view.cart.coupon_id is None
+    assert view.breakdown.currency == "INR" and view.breakdown.coupon_code is None
+    # Kept on the cart, not applied, with the reason shown next to the coupon field.
+    assert view.cart.coupon_id is not None and "carts in USD" in (view.coupon_error or "")
 
 
 def test_tax_follows_the_buyer_country(db_session: Session) -> None:

@@ -45,6 +45,12 @@ def test_paid_course_order_page_flips_to_enrolled(
     # The order page polls; the worker delivers the signed webhook and fulfils meanwhile.
     expect(status).to_contain_text("You're enrolled", timeout=20_000)
     assert "/orders/" in page.url
+    # Longer than one poll period (2 s): the swapped-in body must still hold the whole order.
+    page.wait_for_timeout(3_000)
+    body = page.locator("#order-body")
+    expect(body.get_by_role("cell", name="Async Python")).to_be_visible()
+    expect(body.get_by_role("heading", name="History")).to_be_visible()
+    expect(body).not_to_have_attribute("hx-trigger", "every 2s")
     page.get_by_role("link", name="Go to my learning").click()
     expect(page.get_by_role("heading", name="Async Python")).to_be_visible()
 

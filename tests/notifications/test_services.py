@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import socketserver
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -254,12 +255,31 @@ def test_mark_read_is_idempotent_and_only_for_the_owner(db_session: Session) -> 
     notification = _receipt(ada.id, email=None)
     assert notification is not None
     with pytest.raises(NotFound):
-        services.mark_read(bob.id, notification.id)
+        services.mark_read(bob.id, notification.token)
     assert queries.count_unread(ada.id) == 1
-    read_at = services.mark_read(ada.id, notification.id).read_at
+    read_at = services.mark_read(ada.id, notification.token).read_at
     assert read_at is not None
-    assert services.mark_read(ada.id, notification.id).read_at == read_at
+    assert services.mark_read(ada.id, notification.token).read_at == read_at
     assert queries.count_unread(ada.id) == 0
+
+
+def test_every_notification_gets_its_own_random_token(db_session: Session) -> None:
+    user = make_user()
+    first = _receipt(user.id, email=None)
+    second = services.notify(user.id, NotificationKind.ENROLLMENT, "enrollment:9", "T", "b")
+    assert first is not None and second is not None
+    assert len({first.token, second.token}) == 2
+    assert uuid.UUID(first.token).version == 4 and first.token != str(first.id)
+
+
+def test_mark_all_read_only_touches_the_users_own(db_session: Session) -> None:
+    ada, bob = make_user(), make_user()
+    for n in range(3):
+        services.notify(ada.id, NotificationKind.ENROLLMENT, f"enrollment:{n}", "T", "b")
+    services.notify(bob.id, NotificationKind.ENROLLMENT, "enrollment:0", "T", "b")
+    assert services.mark_all_read(ada.id) == 3
+    assert services.mark_all_read(ada.id) == 0
+    assert (queries.count_unread(ada.id), queries.count_unread(bob.id)) == (0, 1)
 
 
 def test_list_is_newest_first_and_limited(db_session: Session) -> None:

@@ -173,7 +173,11 @@ def test_student_self_service_refund(client: FlaskClient, db_session: Session, b
         f"/orders/{order.token}/refund",
         data={"courses": items["Course B"], "request_key": "k" * 10},
     )
-    assert unconfirmed.status_code == 200 and db_session.scalars(select(Refund)).first() is None
+    assert (
+        unconfirmed.status_code == 422
+        and "Tick the box" in unconfirmed.text
+        and db_session.scalars(select(Refund)).first() is None
+    )
     done = client.post(
         f"/orders/{order.token}/refund",
         data={

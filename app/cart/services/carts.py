@@ -93,7 +93,9 @@ def remove_course(cart: Cart, course_id: int) -> None:
 
 
 def set_currency(cart: Cart, currency: str) -> list[str]:
-    """Switch the cart's currency; courses without a price in it leave (their titles returned)."""
+    """Switch the cart's currency; courses without a price in it leave (their titles returned).
+
+    The coupon is kept, applied or explained by view_cart."""
     if currency == cart.currency:
         return []
     loaded = load_cart(cart.id)
@@ -102,8 +104,8 @@ def set_currency(cart: Cart, currency: str) -> list[str]:
         if course_line(item.course, currency) is None:
             db.session.delete(item)
     loaded.currency = currency
-    if loaded.coupon is not None and loaded.coupon.currency not in (None, currency):
-        loaded.coupon_id = None
+    # The coupon stays: valid in the new currency it applies, otherwise the cart says why
+    # next to the coupon field (view_cart), and switching back applies it again.
     touch(loaded)
     db.session.flush()
     return dropped

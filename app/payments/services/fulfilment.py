@@ -16,7 +16,7 @@ from rq import Retry
 from app.cart.services import release_coupon
 from app.checkout.jobs import record_conversion, send_order_receipt
 from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
-from app.checkout.services import load_items, redeem_order_coupon, transition
+from app.checkout.services import load_items, redeem_order_coupon, restore_cart, transition
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import QueueName, enqueue_after_commit
@@ -143,6 +143,9 @@ def close_payment(payment: Payment, status: PaymentStatus, reason: str) -> Payme
     ):
         target = OrderStatus.CANCELED if status is PaymentStatus.CANCELED else OrderStatus.FAILED
         transition(order, target, reason)
+        # Here, not when the browser comes back: a decline by webhook or a buyer who closes
+        # the tab must leave the courses in the cart all the same.
+        restore_cart(order)
     return payment
 
 

@@ -1,0 +1,67 @@
+"""The refund form says what is missing (next to the field, 422) and changes nothing."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.checkout.models import OrderItem, OrderStatus
+from app.payments.models import Refund
+from tests.factories import make_course
+from tests.payments.conftest import checkout, fill_cart, order_of, payment_token, run_jobs
+
+HX = {"HX-Request": "true"}
+
+
+def _paid(client: FlaskClient, db_session: Session, buyer: User) -> tuple[str, int]:
+    fill_cart(buyer, [make_course("Refundable", prices={"USD": 2000}).id])
+    token = payment_token(checkout(client).headers["Location"])
+    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    run_jobs()
+    order = order_of(db_session, buyer)
+    assert order.status is OrderStatus.PAID
+    item = db_session.scalars(select(OrderItem.id).where(OrderItem.order_id == order.id)).one()
+    return order.token, item
+
+
+def _refunds(db_session: Session) -> int:
+    return int(db_session.scalar(select(func.count(Refund.id))) or 0)
+
+
+def test_no_course_and_no_confirmation_show_both_errors(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, _ = _paid(client, db_session, buyer)
+    page = client.post(f"/orders/{order}/refund", data={"request_key": "r" * 20})
+    assert page.status_code == 422 and "<html" in page.text
+    assert "Choose at least one course to refund." in page.text
+    assert "Tick the box to confirm" in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert _refunds(db_session) == 0
+
+
+def test_missing_confirmation_with_htmx_returns_the_form_with_its_error(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, item = _paid(client, db_session, buyer)
+    fragment = client.post(
+        f"/orders/{order}/refund", data={"courses": str(item), "request_key": "r" * 20}, headers=HX
+    )
+    assert fragment.status_code == 422 and "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<form id="refund-form"')
+    assert "Tick the box to confirm" in fragment.text
+    assert "Choose at least one course" not in fragment.text
+    assert _refunds(db_session) == 0
+    assert order_of(db_session, buyer).status is OrderStatus.PAID
+
+
+def test_preview_with_htmx_is_the_form(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order, item = _paid(client, db_session, buyer)
+    fragment = client.get(f"/orders/{order}/refund?courses={item}", headers=HX)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<form id="refund-form"')
+    assert "$20.00" in fragment.text and "Tick the box" not in fragment.text
