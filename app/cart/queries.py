@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from app.cart.pricing import (
 )
 from app.catalog.models import Course
 from app.core.models import utcnow
-from app.extensions import db, get_redis
+from app.extensions import db
 from app.learning.queries import owned_course_ids
 
 log = logging.getLogger(__name__)
@@ -207,45 +206,6 @@ def price_lines(
     terms = coupon_terms(coupon) if coupon is not None else None
     tax = tax_rule_for(country) if country else NO_TAX
     return price_cart(currency, lines, campaigns, terms, tax)
-
-
-def _cache_key(cart: Cart) -> str:
-    return f"cart:estimate:{cart.token}"
-
-
-def cached_estimate(cart: Cart, country: str) -> dict[str, object] | None:
-    """The cached estimate payload, if it was computed for this very version of the cart."""
-    try:
-        raw = get_redis().get(_cache_key(cart))
-    except Exception:  # the cache is an optimisation; PostgreSQL stays the truth
-        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
-        return None
-    if not raw:
-        return None
-    entry = json.loads(raw)
-    if entry.get("version") != cart.touched_at.isoformat() or entry.get("country") != country:
-        return None
-    payload: dict[str, object] = entry["estimate"]
-    return payload
-
-
-def store_estimate(cart: Cart, country: str, payload: dict[str, object]) -> None:
-    """Cache the estimate for this version of the cart for a few minutes."""
-    entry = {"version": cart.touched_at.isoformat(), "country": country, "estimate": payload}
-    try:
-        get_redis().set(
-            _cache_key(cart), json.dumps(entry), ex=current_app.config["CART_ESTIMATE_TTL"]
-        )
-    except Exception:
-        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
-
-
-def forget_estimate(cart: Cart) -> None:
-    """Drop the cached estimate (the cart changed)."""
-    try:
-        get_redis().delete(_cache_key(cart))
-    except Exception:
-        log.warning("event=cart_cache_unavailable cart=%s", cart.token)
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from app.accounts.models import User
+from app.cart.estimate_cache import cached_estimate, forget_estimate, store_estimate
 from app.cart.models import Cart, CartItem
 from app.cart.pricing import Breakdown, Line
 from app.cart.queries import (
     buyer_country,
-    cached_estimate,
     cart_lines,
     course_line,
-    forget_estimate,
     load_cart,
     load_course,
     price_lines,
-    store_estimate,
 )
 from app.cart.services.coupons import (
     CouponInvalid,
