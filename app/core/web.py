@@ -79,97 +79,116 @@ def init_web(app: Flask) -> None:
     init_static(app)
     init_caching(app)
     init_validation(app)
+    app.after_request(_security_headers)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
 
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", current_app.config.get("CSP", CSP))
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if current_app.config["APP_ENV"] == "production":
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
 
-    @app.errorhandler(CSRFError)
-    def _csrf(_err: CSRFError) -> Response:
-        return _error_response(
-            400,
-            "Your form expired or was sent from elsewhere. Reload the page and try again.",
-            "csrf_failed",
-        )
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", current_app.config.get("CSP", CSP))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["APP_ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
-    @app.errorhandler(RedisConnectionError)
-    @app.errorhandler(RedisTimeoutError)
-    def _redis_down(err: RedisError) -> Response:
-        # Only what truly needs Redis gets here; the rest degrades (cache miss, in-memory limits).
-        current_app.logger.warning("event=redis_unavailable path=%s error=%r", request.path, err)
-        response = _error_response(503, None, "service_unavailable")
-        response.headers["Retry-After"] = "60"
-        return response
 
-    @app.errorhandler(DomainError)
-    def _domain(err: DomainError) -> Response:
-        return _error_response(err.status, err.message, err.code)
+def _csrf_failed(_err: CSRFError) -> Response:
+    return _error_response(
+        400,
+        "Your form expired or was sent from elsewhere. Reload the page and try again.",
+        "csrf_failed",
+    )
 
-    @app.errorhandler(DataError)
-    def _data_error(err: DataError) -> Response:
-        # Defence in depth: the edge validation should have refused this input already.
-        db.session.rollback()
-        log.warning("event=data_error path=%s error=%s", request.path, str(err.orig)[:200])
-        return _error_response(400, "Some of what you sent cannot be stored.", "bad_input")
 
-    @app.errorhandler(HTTPException)
-    def _http(err: HTTPException) -> Response | HTTPException:
-        if err.code is None or err.code < 400:
-            return err
-        return _error_response(err.code, None)
+def _redis_down(err: RedisError) -> Response:
+    # Only what truly needs Redis gets here; the rest degrades (cache miss, in-memory limits).
+    current_app.logger.warning("event=redis_unavailable path=%s error=%r", request.path, err)
+    response = _error_response(503, None, "service_unavailable")
+    response.headers["Retry-After"] = "60"
+    return response
 
-    @app.context_processor
-    def _template_context() -> dict[str, Any]:
-        if not has_request_context():  # emails rendered by jobs
-            return {"site_name": current_app.config["SITE_NAME"]}
-        return {
-            "current_currency": visitor_currency(),
-            "supported_currencies": current_app.config["SUPPORTED_CURRENCIES"],
-            "site_name": current_app.config["SITE_NAME"],
-            "is_partial": wants_partial(),
-            "here": request.full_path.rstrip("?"),
-        }
 
-    @app.template_filter("money")
-    def _money(value: Money | None, free_label: str = "Free") -> str:
-        if value is None:
-            return ""
-        if value.is_zero and free_label:
-            return free_label
-        return value.format(visitor_locale() if has_request_context() else "en_US")
+def _domain_error(err: DomainError) -> Response:
+    return _error_response(err.status, err.message, err.code)
 
-    @app.template_filter("items_to_dict")
-    def _items_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        return dict(pairs)
 
-    @app.template_filter("money_of")
-    def _money_of(currency: str, amount: int, free_label: str = "") -> str:
-        return _money(Money(int(amount), currency), free_label)
+def _data_error(err: DataError) -> Response:
+    # Defence in depth: the edge validation should have refused this input already.
+    db.session.rollback()
+    log.warning("event=data_error path=%s error=%s", request.path, str(err.orig)[:200])
+    return _error_response(400, "Some of what you sent cannot be stored.", "bad_input")
 
-    @app.template_global("has_endpoint")
-    def _has_endpoint(name: str) -> bool:
-        return name in current_app.view_functions
 
-    @app.template_filter("duration")
-    def _duration(seconds: int | None) -> str:
-        """A total length: 2h 05m, 27m, under 1m."""
-        minutes = round(int(seconds or 0) / 60)
-        hours, minutes = divmod(minutes, 60)
-        if hours:
-            return f"{hours}h {minutes:02d}m"
-        return f"{minutes}m" if minutes else "under 1m"
+def _http_error(err: HTTPException) -> Response | HTTPException:
+    if err.code is None or err.code < 400:
+        return err
+    return _error_response(err.code, None)
 
-    @app.template_filter("clock")
-    def _clock(seconds: int | None) -> str:
-        """A lecture length: 1:02:05 or 12:05."""
-        minutes, secs = divmod(int(seconds or 0), 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+def _register_error_handlers(app: Flask) -> None:
+    """Every error answers HTML, an HTMX fragment or JSON, in one shape (_error_response)."""
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(RedisConnectionError, _redis_down)
+    app.register_error_handler(RedisTimeoutError, _redis_down)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _template_context() -> dict[str, Any]:
+    if not has_request_context():  # emails rendered by jobs
+        return {"site_name": current_app.config["SITE_NAME"]}
+    return {
+        "current_currency": visitor_currency(),
+        "supported_currencies": current_app.config["SUPPORTED_CURRENCIES"],
+        "site_name": current_app.config["SITE_NAME"],
+        "is_partial": wants_partial(),
+        "here": request.full_path.rstrip("?"),
+    }
+
+
+def money_filter(value: Money | None, free_label: str = "Free") -> str:
+    """A price in the visitor's locale; zero reads as the free label when there is one."""
+    if value is None:
+        return ""
+    if value.is_zero and free_label:
+        return free_label
+    return value.format(visitor_locale() if has_request_context() else "en_US")
+
+
+def money_of_filter(currency: str, amount: int, free_label: str = "") -> str:
+    return money_filter(Money(int(amount), currency), free_label)
+
+
+def duration_filter(seconds: int | None) -> str:
+    """A total length: 2h 05m, 27m, under 1m."""
+    minutes = round(int(seconds or 0) / 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m" if minutes else "under 1m"
+
+
+def clock_filter(seconds: int | None) -> str:
+    """A lecture length: 1:02:05 or 12:05."""
+    minutes, secs = divmod(int(seconds or 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.context_processor(_template_context)
+    app.add_template_filter(money_filter, "money")
+    app.add_template_filter(money_of_filter, "money_of")
+    app.add_template_filter(lambda pairs: dict(pairs), "items_to_dict")
+    app.add_template_filter(duration_filter, "duration")
+    app.add_template_filter(clock_filter, "clock")
+    app.add_template_global(_has_endpoint, "has_endpoint")
