@@ -120,6 +120,7 @@ def _banner(app: Flask) -> None:
 
 def _prepare() -> None:
     from app.accounts.queries import get_user_by_email
+    from app.core.unit import committing
     from app.demo import seed_demo
     from app.extensions import db
 
@@ -127,8 +128,8 @@ def _prepare() -> None:
     upgrade()
     if get_user_by_email("admin@example.com") is None:
         click.echo("First start: adding demo data…")
-        seed_demo()
-        db.session.commit()
+        with committing():
+            seed_demo()
     db.session.remove()
     db.engine.dispose()  # the children open their own connections
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -76,7 +77,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.ensure_newline()
         reporter.write_line(message, red=True)
     else:
-        print(message)
+        sys.stderr.write(message + "\n")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

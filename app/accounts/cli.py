@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from app.accounts import services
 from app.accounts.models import Role
 from app.core.errors import DomainError
-from app.extensions import db
+from app.core.unit import committing
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -20,8 +20,8 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 def create_admin(email: str, name: str, password: str) -> None:
     """Create an admin account, or make an existing account admin."""
     try:
-        user = services.ensure_user(email, password, name, Role.ADMIN)
-        db.session.commit()
+        with committing():
+            user = services.ensure_user(email, password, name, Role.ADMIN)
     except DomainError as err:
         raise click.ClickException(err.message) from err
     click.echo(f"{user.email} is now an admin.")
@@ -33,8 +33,8 @@ def create_admin(email: str, name: str, password: str) -> None:
 def set_role(email: str, role: str) -> None:
     """Give an existing account a role: student, teacher, trainer or admin."""
     try:
-        user = services.set_role(email, Role(role))
-        db.session.commit()
+        with committing():
+            user = services.set_role(email, Role(role))
     except DomainError as err:
         raise click.ClickException(err.message) from err
     click.echo(f"{user.email} is now a {user.role.value}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts import passwords, sessions, tokens
 from app.accounts.models import Role, User
@@ -61,8 +62,11 @@ def register_user(email: str, password: str, name: str, role: Role = Role.STUDEN
     if get_user_by_email(email) is not None:
         raise EmailTaken("An account with this email already exists.", field="email")
     user = User(email=email, name=name, role=role, password_hash=passwords.hash_password(password))
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:  # a concurrent sign-up took the email between check and insert
+        raise EmailTaken("An account with this email already exists.", field="email") from exc
     return user
 
 

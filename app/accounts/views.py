@@ -10,7 +10,7 @@ from flask.wrappers import Response
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import login_required, login_user, logout_user
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.accounts import bp, services, sessions, tokens
@@ -27,13 +27,13 @@ from app.accounts.forms import (
 from app.accounts.lockout import too_many_attempts
 from app.accounts.models import User
 from app.accounts.queries import list_login_sessions, normalise_email
-from app.core.errors import DomainError
-from app.core.forms import attach_error, text
+from app.core.forms import text
 from app.core.htmx import redirect_to, render, wants_partial
 from app.core.security import is_safe_redirect
+from app.core.unit import committing
 from app.extensions import db, limiter
-from app.jobs.queues import enqueue_after_commit
-from app.notifications.jobs import NOTIFY_RETRY, send_email_verification, send_password_reset
+from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.notifications.jobs import send_email_verification, send_password_reset
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def _failed(response: object) -> bool:
 
 def _sign_in(user: User, remember: bool) -> None:
     """Open a login session for this device, commit, and give its id to Flask-Login's cookies."""
-    sessions.start_login_session(user, remember=remember, user_agent=request.user_agent.string)
-    db.session.commit()
+    with committing():
+        sessions.start_login_session(user, remember=remember, user_agent=request.user_agent.string)
     login_user(user, remember=remember)
 
 
@@ -76,17 +76,11 @@ def _sign_in(user: User, remember: bool) -> None:
 def register() -> ResponseReturnValue:
     form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
+        with committing(form) as unit:
             user = services.register_user(text(form.email), text(form.password), text(form.name))
             sessions.start_login_session(user, remember=False, user_agent=request.user_agent.string)
             _send_verification(user)
-            db.session.commit()
-        except DomainError as err:
-            attach_error(form, err)
-        except IntegrityError:  # a concurrent sign-up took the email between check and insert
-            db.session.rollback()
-            form.email.errors = ["An account with this email already exists."]
-        else:
+        if unit.ok:
             login_user(user)
             flash(f"Welcome to Coursefront, {user.first_name}!", "success")
             return redirect_to(_next_url(form.next.data))
@@ -107,11 +101,9 @@ def register() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
+        with committing(form) as unit:
             user = services.authenticate(text(form.email), text(form.password))
-        except DomainError as err:
-            attach_error(form, err)
-        else:
+        if unit.ok:
             _sign_in(user, remember=bool(form.remember.data))
             flash(f"Welcome back, {user.first_name}.", "success")
             return redirect_to(_next_url(form.next.data))
@@ -125,8 +117,8 @@ def logout() -> ResponseReturnValue:
     if request.method == "POST" and form.validate_on_submit():
         user = viewer()
         if user is not None and user.login is not None:
-            sessions.revoke_login_session(user.login.id)
-            db.session.commit()
+            with committing():
+                sessions.revoke_login_session(user.login.id)
         logout_user()  # also deletes the remember cookie
         flash("You have been logged out.", "info")
         return redirect_to(url_for("catalog.home"))
@@ -141,15 +133,11 @@ def profile() -> ResponseReturnValue:
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
         old_email = user.email
-        try:
+        with committing(form) as unit:
             services.update_profile(user, text(form.name), text(form.email), text(form.country))
             if user.email != old_email:
                 _send_verification(user)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        else:
+        if unit.ok:
             changed = user.email != old_email
             note = f" We sent a link to {user.email} to confirm it." if changed else ""
             flash("Your profile is saved." + note, "success")
@@ -171,8 +159,8 @@ def logout_everywhere() -> ResponseReturnValue:
     user = viewer()
     assert user is not None
     if LogoutForm().validate_on_submit():
-        sessions.revoke_user_sessions(user.id)
-        db.session.commit()
+        with committing():
+            sessions.revoke_user_sessions(user.id)
         logout_user()
         flash("You have been logged out on every device.", "info")
         return redirect_to(url_for("accounts.login"))
@@ -186,18 +174,14 @@ def change_password() -> ResponseReturnValue:
     assert user is not None
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
+        with committing(form) as unit:
             services.change_password(
                 user,
                 text(form.current_password),
                 text(form.new_password),
                 keep_login=user.login.id if user.login else None,
             )
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        else:
+        if unit.ok:
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect_to(url_for("accounts.profile"))
     status = 422 if form.errors or form.form_errors else 200
@@ -215,15 +199,11 @@ def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     sent = False
     if form.validate_on_submit():
-        try:
+        with committing(form) as unit:
             email = services.clean_email(text(form.email))
-        except DomainError as err:
-            attach_error(form, err)
-        else:
             # The same work for every address: whether an account has it is decided in the job.
             enqueue_after_commit(send_password_reset, email, retry=NOTIFY_RETRY)
-            db.session.commit()
-            sent = True
+        sent = unit.ok
     status = 422 if form.errors or form.form_errors else 200
     return render(
         "accounts/forgot.html", "accounts/partials/forgot_form.html", status, form=form, sent=sent
@@ -234,18 +214,19 @@ def forgot_password() -> ResponseReturnValue:
 def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     try:
-        if form.validate_on_submit():
+        tokens.user_for_reset(token)  # a bad link gets its own page, not a form
+    except tokens.BadLink as err:
+        return _bad_link(err, "reset")
+    if form.validate_on_submit():
+        with committing(form) as unit:
             user = services.reset_password(token, text(form.password))
-            _sign_in(user, remember=False)  # a fresh login; every older one was just revoked
+            sessions.start_login_session(user, remember=False, user_agent=request.user_agent.string)
+        if isinstance(unit.error, tokens.BadLink):  # used by a parallel request meanwhile
+            return _bad_link(unit.error, "reset")
+        if unit.ok:
+            login_user(user)  # a fresh login; every older one was just revoked
             flash("Your password is changed. Every other device has been signed out.", "success")
             return redirect_to(url_for("catalog.home"))
-        tokens.user_for_reset(token)
-    except tokens.BadLink as err:
-        db.session.rollback()
-        return _bad_link(err, "reset")
-    except DomainError as err:
-        db.session.rollback()
-        attach_error(form, err)
     status = 422 if form.errors or form.form_errors else 200
     response = render("accounts/reset.html", "accounts/reset.html", status, form=form)
     response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the token
@@ -255,10 +236,9 @@ def reset_password(token: str) -> ResponseReturnValue:
 @bp.get("/account/verify/<token>")
 def verify_email(token: str) -> ResponseReturnValue:
     try:
-        user = services.verify_email(token)
-        db.session.commit()
+        with committing():
+            user = services.verify_email(token)
     except tokens.BadLink as err:
-        db.session.rollback()
         return _bad_link(err, "verify")
     flash(f"Thank you: {user.email} is confirmed.", "success")
     return redirect_to(url_for("catalog.home"))
@@ -272,8 +252,8 @@ def resend_verification() -> ResponseReturnValue:
     assert user is not None
     next_url = _next_url(request.form.get("next"))
     if LogoutForm().validate_on_submit() and not user.email_verified:
-        _send_verification(user)
-        db.session.commit()
+        with committing():
+            _send_verification(user)
     if wants_partial():
         partial = "accounts/partials/verify_banner.html"
         return render(partial, partial, sent=True, next_url=next_url)

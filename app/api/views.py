@@ -17,8 +17,9 @@ from app.cart.services import CouponInvalid
 from app.catalog.queries import get_course_by_slug
 from app.checkout.idempotency import request_hash
 from app.checkout.queries import get_order_by_token, order_payload
-from app.core.errors import DomainError, json_error
-from app.extensions import csrf, db, limiter
+from app.core.errors import json_error
+from app.core.unit import committing
+from app.extensions import csrf, limiter
 from app.payments.providers import providers_for
 from app.payments.services import checkout_cart
 
@@ -79,18 +80,15 @@ def create_cart() -> Response:
     body = json_object()
     currency = choice(body, "currency", current_app.config["SUPPORTED_CURRENCIES"], "USD")
     slugs = [text(p, "course_slug", required=True) for p in objects(body, "products")]
-    cart = services.open_cart(currency)
-    try:
-        for slug in slugs:
-            course = get_course_by_slug(slug)
-            if course is None:
-                db.session.rollback()
-                return json_error("unknown_course", "No such course.", 422)
+    courses = [c for c in map(get_course_by_slug, slugs) if c is not None]
+    if len(courses) != len(slugs):
+        return json_error("unknown_course", "No such course.", 422)
+    with committing(catch=True) as unit:
+        cart = services.open_cart(currency)
+        for course in courses:
             services.add_course(cart, course.id, None)
-    except DomainError as err:
-        db.session.rollback()
-        return json_error(err.code, err.message, 422)
-    db.session.commit()
+    if unit.error is not None:
+        return json_error(unit.error.code, unit.error.message, 422)
     url = url_for("cart.cart_page", _external=True)
     return ok({"cart": {"cart_token": cart.token, "cart_url": url}}, 201)
 
@@ -110,15 +108,12 @@ def apply_coupon(token: str) -> Response:
     cart = _cart(token)
     if cart is None:
         return json_error("cart_not_found", "No cart with that token.", 404)
-    try:
+    with committing(catch=True) as unit:
         breakdown = services.apply_coupon(cart, code, _owner(cart))
-    except CouponInvalid as err:
-        db.session.rollback()
-        return coupon_error(err)
-    except DomainError as err:
-        db.session.rollback()
-        return json_error(err.code, err.message, 422)
-    db.session.commit()
+    if isinstance(unit.error, CouponInvalid):
+        return coupon_error(unit.error)
+    if unit.error is not None:
+        return json_error(unit.error.code, unit.error.message, 422)
     return ok(
         {
             "coupon_applied": True,
@@ -135,8 +130,8 @@ def remove_coupon(token: str) -> Response:
     cart = _cart(token)
     if cart is None:
         return json_error("cart_not_found", "No cart with that token.", 404)
-    services.remove_coupon(cart)
-    db.session.commit()
+    with committing():
+        services.remove_coupon(cart)
     return ok(services.estimate(cart, _owner(cart)))
 
 
@@ -158,11 +153,10 @@ def create_order() -> Response:
     key = request.headers.get("Idempotency-Key") or text(body, "idempotency_key")
     provider = text(body, "provider", max_length=40) or _default_provider(cart.currency)
     fingerprint = request_hash({"cart_token": cart.token, "provider": provider})
-    try:
+    with committing(catch=True) as unit:
         result = checkout_cart(owner, cart, provider, key, fingerprint)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
+    if unit.error is not None:
+        err = unit.error
         if err.code == "no_provider":  # the provider asked for is not configured here
             raise _unknown_provider(cart.currency) from err
         return json_error(err.code, err.message, err.status if err.status >= 400 else 422)

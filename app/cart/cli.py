@@ -16,6 +16,7 @@ from app.catalog.models import Category
 from app.catalog.queries import course_ids_by_slug
 from app.core.errors import DomainError
 from app.core.money import Money
+from app.core.unit import committing
 from app.extensions import db
 
 coupons_cli = AppGroup("coupons", help="Create and list coupons.")
@@ -105,8 +106,8 @@ def create_coupon(
         description=description,
     )
     try:
-        coupon = services.create_coupon(spec)
-        db.session.commit()
+        with committing():
+            coupon = services.create_coupon(spec)
     except DomainError as err:
         raise click.ClickException(err.message) from err
     click.echo(f"Coupon {coupon.code} created.")
@@ -171,8 +172,8 @@ def create_sale(
         fixed_prices=fixed,
     )
     try:
-        sale = services.create_sale(spec)
-        db.session.commit()
+        with committing():
+            sale = services.create_sale(spec)
     except DomainError as err:
         raise click.ClickException(err.message) from err
     window = f"{sale.starts_at:%Y-%m-%d %H:%M} to {sale.ends_at:%Y-%m-%d %H:%M} UTC"

@@ -7,7 +7,6 @@ from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_login import user_logged_in
 from htmx_flask import request
-from sqlalchemy.orm import SessionTransaction
 
 from app.accounts.access import viewer
 from app.accounts.models import User
@@ -19,8 +18,8 @@ from app.catalog.queries import get_course_page
 from app.core.errors import DomainError
 from app.core.htmx import redirect_to, render
 from app.core.security import is_safe_redirect
+from app.core.unit import committing
 from app.core.visitor import choose_currency, visitor_currency
-from app.extensions import db
 
 UPDATED = "cart-updated"
 bp.after_app_request(set_cart_cookie)
@@ -39,14 +38,8 @@ def _merge_on_login(_app: object, user: User, **_: object) -> None:
     """The cart built before logging in follows the user."""
     cart = anonymous_cart()
     if cart is not None:
-        services.merge_carts(cart, user)
-        db.session.commit()
-
-
-def _attempt() -> SessionTransaction:
-    """A savepoint for one service call: a refusal undoes that call only. A full rollback would
-    also discard a cart opened earlier in the request, which `g.cart` still holds."""
-    return db.session.begin_nested()
+        with committing():
+            services.merge_carts(cart, user)
 
 
 def _back(default: str) -> str:
@@ -77,7 +70,7 @@ def cart_page() -> ResponseReturnValue:
 
 @bp.get("/cart/badge")
 def badge() -> ResponseReturnValue:
-    return render("cart/partials/badge.html", "cart/partials/badge.html")
+    return render("cart/partials/cart_badge.html", "cart/partials/cart_badge.html")
 
 
 def _add_button(course: Course, status: int, message: str | None) -> Response:
@@ -101,12 +94,11 @@ def add_item() -> ResponseReturnValue:
         return _add_button_missing()
     cart = current_cart(create=True)
     assert cart is not None
-    try:
-        with _attempt():
-            services.add_course(cart, course.id, viewer())
-    except DomainError as err:
-        return _refused(get_course_page(course.slug) or course, err)
-    db.session.commit()
+    # A refusal undoes the add only, so the cart opened above (on `g`) still renders the answer.
+    with committing(catch=True, savepoint=True) as unit:
+        services.add_course(cart, course.id, viewer())
+    if unit.error is not None:
+        return _refused(get_course_page(course.slug) or course, unit.error)
     if not request.htmx:
         flash(f"“{course.title}” is in your cart.", "success")
         return redirect_to(_back(url_for("cart.cart_page")))
@@ -131,8 +123,8 @@ def _refused(course: Course, err: DomainError) -> Response:
 def remove_item(course_id: int) -> ResponseReturnValue:
     cart = current_cart()
     if cart is not None and EmptyForm().validate_on_submit():
-        services.remove_course(cart, course_id)
-        db.session.commit()
+        with committing():
+            services.remove_course(cart, course_id)
     if not request.htmx:
         return redirect_to(url_for("cart.cart_page"))
     response = _cart_response()
@@ -151,13 +143,11 @@ def apply_coupon() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _cart_response(422, coupon_form=form)
     code = form.code.data or ""
-    try:
-        with _attempt():
-            services.apply_coupon(cart, code, viewer())
-    except DomainError as err:
-        form.code.errors = [err.message]
+    with committing(catch=True, savepoint=True) as unit:  # a refused coupon changes nothing
+        services.apply_coupon(cart, code, viewer())
+    if unit.error is not None:
+        form.code.errors = [unit.error.message]
         return _cart_response(422, coupon_form=form)
-    db.session.commit()
     return _after_change(f"Coupon {code.strip().upper()} applied.")
 
 
@@ -165,8 +155,8 @@ def apply_coupon() -> ResponseReturnValue:
 def remove_coupon() -> ResponseReturnValue:
     cart = current_cart()
     if cart is not None and EmptyForm().validate_on_submit():
-        services.remove_coupon(cart)
-        db.session.commit()
+        with committing():
+            services.remove_coupon(cart)
     return _after_change("Coupon removed.")
 
 
@@ -182,8 +172,8 @@ def set_country() -> ResponseReturnValue:
     form = CountryForm()
     cart = current_cart(create=True)
     if form.validate_on_submit() and cart is not None:
-        services.set_country(cart, form.country.data or None)
-        db.session.commit()
+        with committing():
+            services.set_country(cart, form.country.data or None)
     return _after_change("Tax updated for your country.")
 
 
@@ -196,8 +186,8 @@ def set_currency() -> ResponseReturnValue:
         flash("That currency is not available.", "error")
         return redirect_to(_back(url_for("catalog.home")))
     cart = current_cart()
-    dropped = services.set_currency(cart, code) if cart is not None else []
-    db.session.commit()
+    with committing():
+        dropped = services.set_currency(cart, code) if cart is not None else []
     for title in dropped:
         flash(f"“{title}” has no price in {code} and left your cart.", "warning")
     return redirect_to(_back(url_for("catalog.home")))

@@ -26,7 +26,6 @@ STARTED_WITH = {
     "stripe": "card (Stripe)",
     "razorpay": "Razorpay",
 }
-REFUNDED_IN = (S.REFUNDED, S.PARTIALLY_REFUNDED)
 
 
 class PaymentRow(Protocol):  # payments.models.Payment (checkout may not import payments)
@@ -46,7 +45,7 @@ class RefundRow(Protocol):  # payments.models.Refund
     @property
     def amount_minor(self) -> int: ...
     @property
-    def status(self) -> str: ...
+    def succeeded(self) -> bool: ...
     @property
     def source(self) -> str: ...
 
@@ -60,9 +59,13 @@ class HistoryLine:
 
 
 @dataclass
-class _Cursor:
-    """What the events so far have used up: payment attempts and refunds come in order."""
+class _Story:
+    """The facts the events are told with, and what the events so far have used up: payment
+    attempts and refunds come in order."""
 
+    by_attempt: Mapping[int, PaymentRow]
+    refunds: Sequence[RefundRow]
+    titles: Mapping[int, list[str]]
     attempt: int = 0
     refund: int = 0
 
@@ -74,37 +77,30 @@ def order_history(
     refund_titles: Mapping[int, list[str]],
 ) -> list[HistoryLine]:
     """The order's events, oldest first, each said in words with amounts formatted."""
-    by_attempt = {p.attempt: p for p in payments}
-    done = [r for r in sorted(refunds, key=lambda r: r.id) if r.status == "succeeded"]
-    cursor, lines = _Cursor(), []
+    done = [r for r in sorted(refunds, key=lambda r: r.id) if r.succeeded]
+    story = _Story({p.attempt: p for p in payments}, done, refund_titles)
+    lines = []
     for event in order.events:
-        kind, text = _describe(order, event, by_attempt, done, refund_titles, cursor)
+        kind, text = _describe(order, event, story)
         if kind:
             lines.append(HistoryLine(event.created_at, kind, text, event.note))
     return lines
 
 
-def _describe(
-    order: Order,
-    event: OrderEvent,
-    by_attempt: Mapping[int, PaymentRow],
-    refunds: Sequence[RefundRow],
-    titles: Mapping[int, list[str]],
-    cursor: _Cursor,
-) -> tuple[str, str]:
+def _describe(order: Order, event: OrderEvent, story: _Story) -> tuple[str, str]:
     to = S(event.to_status)
     if event.from_status is None:
         return "placed", f"Order placed for {order.money(order.total_minor)}"
     if event.from_status == event.to_status and to is not S.AWAITING_PAYMENT:
         return "note", "Checked by our team"
     if to is S.AWAITING_PAYMENT:
-        cursor.attempt += 1
-        payment = by_attempt.get(cursor.attempt)
+        story.attempt += 1
+        payment = story.by_attempt.get(story.attempt)
         how = STARTED_WITH.get(payment.provider, payment.provider) if payment else "card"
         return "payment_started", f"Payment started with {how}"
-    if to in REFUNDED_IN:
-        return "refund", _refund_text(order, refunds, titles, cursor)
-    return _outcome(order, to, by_attempt.get(cursor.attempt))
+    if to in S.HAS_REFUNDS:
+        return "refund", _refund_text(order, story)
+    return _outcome(order, to, story.by_attempt.get(story.attempt))
 
 
 def _outcome(order: Order, to: OrderStatus, payment: PaymentRow | None) -> tuple[str, str]:
@@ -124,14 +120,12 @@ def _outcome(order: Order, to: OrderStatus, payment: PaymentRow | None) -> tuple
     return to.value, to.label
 
 
-def _refund_text(
-    order: Order, refunds: Sequence[RefundRow], titles: Mapping[int, list[str]], cursor: _Cursor
-) -> str:
-    if cursor.refund >= len(refunds):
+def _refund_text(order: Order, story: _Story) -> str:
+    if story.refund >= len(story.refunds):
         return "Refunded"
-    refund = refunds[cursor.refund]
-    cursor.refund += 1
-    what = ", ".join(f"“{t}”" for t in titles.get(refund.id, []))
+    refund = story.refunds[story.refund]
+    story.refund += 1
+    what = ", ".join(f"“{t}”" for t in story.titles.get(refund.id, []))
     text = f"Refund of {Money(refund.amount_minor, order.currency)}"
     text += f" for {what}" if what else ""
     return text + (

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.checkout.models import Order
 from app.core.models import utcnow
+from app.core.unit import committing
 from app.core.urls import absolute_url
 from app.extensions import db, get_redis
+from app.notifications.models import NotificationKind
 from app.notifications.services import notify
 
 log = logging.getLogger(__name__)
@@ -31,24 +32,15 @@ def send_order_receipt(order_id: int) -> None:
     order = _order(order_id)
     if order is None:
         return
-    link = absolute_url("checkout.order_page", token=order.token)
-    context = {"order": order, "link": link, "learning": absolute_url("learning.my_learning")}
-    subject = f"Your receipt for order {order.token[:8].upper()}"
-    notify(
-        order.user_id,
-        "purchase_receipt",
-        f"receipt:{order.id}",
-        title="You're enrolled" if order.items else "Order complete",
-        body=", ".join(item.title for item in order.items),
-        link=link,
-        email=(
-            order.user.email,
-            subject,
-            render_template("checkout/email/receipt.txt", **context),
-            render_template("checkout/email/receipt.html", **context),
-        ),
-    )
-    db.session.commit()
+    with committing():
+        notify(
+            order.user,
+            f"receipt:{order.id}",
+            NotificationKind.RECEIPT,
+            link=absolute_url("checkout.order_page", token=order.token),
+            order=order,
+            learning=absolute_url("learning.my_learning"),
+        )
     log.info("event=receipt_sent order=%s", order.token)
 
 

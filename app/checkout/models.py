@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,20 +38,45 @@ class OrderStatus(StrEnum):
     EXPIRED = "expired"
     CANCELED = "canceled"
 
+    # The groups callers ask about (set below the class: an enum body would make them members).
+    # Placed and not yet paid or given up on: a repeated checkout of its cart lands here.
+    AWAITING: ClassVar[frozenset[OrderStatus]]
+    # Not paid and still inside its payment window: reconciled, and expired when it lapses.
+    UNPAID: ClassVar[frozenset[OrderStatus]]
+    # An attempt ended without money: the buyer may try again.
+    GAVE_UP: ClassVar[frozenset[OrderStatus]]
+    RETRYABLE: ClassVar[frozenset[OrderStatus]]
+    # Fulfilled: paid (or free), whatever was refunded since.
+    FULFILLED: ClassVar[frozenset[OrderStatus]]
+    # Paid in full and nothing refunded: the buyer has everything they bought.
+    SETTLED: ClassVar[frozenset[OrderStatus]]
+    REFUNDABLE: ClassVar[frozenset[OrderStatus]]
+    HAS_REFUNDS: ClassVar[frozenset[OrderStatus]]
+
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
 
-PAID_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.REFUNDED,
-    OrderStatus.COMPLETED,
-)
-OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.FAILED)
-# Placed and not yet paid or given up on: a repeated checkout of its cart lands here.
-AWAITING = (OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)
+_S = OrderStatus
+OrderStatus.AWAITING = frozenset({_S.PENDING, _S.AWAITING_PAYMENT})
+OrderStatus.UNPAID = frozenset({_S.PENDING, _S.AWAITING_PAYMENT, _S.FAILED, _S.CANCELED})
+OrderStatus.GAVE_UP = frozenset({_S.FAILED, _S.CANCELED, _S.EXPIRED})
+OrderStatus.RETRYABLE = frozenset({_S.AWAITING_PAYMENT, *OrderStatus.GAVE_UP})
+OrderStatus.FULFILLED = frozenset({_S.PAID, _S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.COMPLETED})
+OrderStatus.SETTLED = frozenset({_S.PAID, _S.COMPLETED})
+OrderStatus.REFUNDABLE = frozenset({_S.PAID, _S.PARTIALLY_REFUNDED})
+OrderStatus.HAS_REFUNDS = frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED})
+
+# Kept for callers written before the groups moved onto the enum.
+PAID_STATUSES = tuple(OrderStatus.FULFILLED)
+AWAITING = tuple(OrderStatus.AWAITING)
+
+
+class LineKind(StrEnum):
+    """What an order line sells; checkout grants and revokes each kind in one place."""
+
+    COURSE = "course"
 
 
 class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -109,7 +134,37 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def is_paid(self) -> bool:
-        return self.status in PAID_STATUSES
+        return self.status in OrderStatus.FULFILLED
+
+    @property
+    def is_awaiting_payment(self) -> bool:
+        return self.status is OrderStatus.AWAITING_PAYMENT
+
+    @property
+    def is_canceled(self) -> bool:
+        return self.status is OrderStatus.CANCELED
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status is OrderStatus.EXPIRED
+
+    @property
+    def is_settled(self) -> bool:
+        """Paid (or free) and nothing refunded: everything bought is the buyer's."""
+        return self.status in OrderStatus.SETTLED
+
+    @property
+    def can_retry(self) -> bool:
+        """A payment attempt ended without money: "Try again" may start another."""
+        return self.status in OrderStatus.GAVE_UP
+
+    @property
+    def can_refund(self) -> bool:
+        return self.status in OrderStatus.REFUNDABLE
+
+    @property
+    def has_refunds(self) -> bool:
+        return self.status in OrderStatus.HAS_REFUNDS
 
     @property
     def discount_minor(self) -> int:
@@ -157,6 +212,15 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
     @property
     def refundable_minor(self) -> int:
         return self.total_minor - self.refunded_minor
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.status is OrderItemStatus.REFUNDED
+
+    @property
+    def kind(self) -> LineKind:
+        """What the line sells: a course (a tutoring package will be a kind of its own)."""
+        return LineKind.COURSE
 
 
 class OrderEvent(db.Model):  # type: ignore[name-defined,misc]

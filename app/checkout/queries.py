@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.checkout.models import AWAITING, Order
+from app.checkout.models import Order, OrderItem, OrderStatus
 from app.extensions import db
 from app.learning.queries import list_enrollments_for_order
 
@@ -34,6 +34,12 @@ def load_order(order_id: int) -> Order:
     return db.session.scalars(stmt).one()
 
 
+def load_items(order_id: int) -> list[OrderItem]:
+    """The order's lines, in order."""
+    stmt = select(OrderItem).where(OrderItem.order_id == order_id).order_by(OrderItem.id)
+    return list(db.session.scalars(stmt))
+
+
 def get_order_for(token: str, user: User | None) -> Order | None:
     """The order with this token if the user may see it (its owner or an admin); else None."""
     order = db.session.scalars(select(Order).where(Order.token == token)).first()
@@ -54,7 +60,7 @@ def get_awaiting_order_for_cart(user_id: int, cart_token: str) -> Order | None:
         .where(
             Order.user_id == user_id,
             Order.cart_token == cart_token,
-            Order.status.in_(AWAITING),
+            Order.status.in_(OrderStatus.AWAITING),
         )
         .order_by(Order.id.desc())
     )

@@ -15,11 +15,10 @@ from app.checkout import bp, queries, services
 from app.checkout.forms import CheckoutForm
 from app.checkout.history import order_history
 from app.checkout.idempotency import IdempotencyConflict, request_hash
-from app.checkout.models import OrderStatus
-from app.core.errors import DomainError
 from app.core.htmx import redirect_to, render
+from app.core.unit import committing
 from app.core.visitor import visitor_currency
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.payments.providers import providers_for, sandbox_enabled
 from app.payments.queries import list_payments, list_refunds
 from app.payments.services import checkout_cart
@@ -71,17 +70,15 @@ def place_order() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _checkout_page(form, 422)
     fingerprint = request_hash({"provider": form.provider.data, "terms": form.accept_terms.data})
-    try:
+    with committing(catch=True) as unit:
         result = checkout_cart(
             user, cart, form.provider.data or "", form.idempotency_key.data or "", fingerprint
         )
-        db.session.commit()
-    except IdempotencyConflict:
-        db.session.rollback()
-        raise  # the error page says why; the first order stands
-    except DomainError as err:
-        db.session.rollback()
-        return _checkout_page(form, 422 if err.status < 500 else err.status, err.message)
+    if isinstance(unit.error, IdempotencyConflict):
+        raise unit.error  # the error page says why; the first order stands
+    if unit.error is not None:
+        status = 422 if unit.error.status < 500 else unit.error.status
+        return _checkout_page(form, status, unit.error.message)
     if result.existing:
         flash("This cart is already an order waiting for payment: here it is.", "info")
     return redirect_to(result.redirect)
@@ -116,7 +113,8 @@ def order_page(token: str) -> ResponseReturnValue:
         show_internal=bool(user and user.is_admin),
         retry_choices=providers_for(order.currency),
         canceled=request.args.get("canceled"),
-        waiting=order.status is OrderStatus.AWAITING_PAYMENT,
+        # The page polls while something is on its way: the payment, or a refund being made.
+        waiting=order.is_awaiting_payment or any(r.is_pending for r in refunds),
         form=EmptyForm(),
     )
 
@@ -135,12 +133,10 @@ def enroll_free(slug: str) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     cart = current_cart()
-    try:
+    with committing(catch=True) as unit:
         services.enroll_free(user, course, cart.currency if cart else visitor_currency())
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    if unit.error is not None:
+        flash(unit.error.message, "error")
         return redirect_to(url_for("catalog.course_detail", slug=slug))
     flash(f"You're enrolled in “{course.title}”. Enjoy the course!", "success")
     return redirect_to(url_for("learning.my_learning"))

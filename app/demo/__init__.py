@@ -28,6 +28,7 @@ from app.catalog.services import (
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.core.money import Money
+from app.core.unit import committing
 from app.demo.content import (
     CATEGORIES,
     COPY,
@@ -204,10 +205,9 @@ def seed_demo_command() -> None:
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("Refusing to add demo data in production.")
     try:
-        summary = seed_demo()
-        db.session.commit()
+        with committing():
+            summary = seed_demo()
     except DomainError as err:
-        db.session.rollback()
         raise click.ClickException(err.message) from err
     click.echo(
         f"Demo data ready: {summary.users_created} new users, {summary.categories} categories, "

@@ -29,14 +29,27 @@ class QueueName(StrEnum):
 
 WORKER_QUEUES = [QueueName.CRITICAL, QueueName.DEFAULT, QueueName.MEDIA, QueueName.LOW]
 
+# The only two retry policies; every enqueue names one of them, never a Retry(...) of its own.
+# Seed 003: the critical path (webhooks, refunds) retries 3 times, after 2, 4 and 8 seconds,
+# then the job waits in RQ's failed registry (the dead-letter queue).
+CRITICAL_RETRY = Retry(max=3, interval=[2, 4, 8])
+# Notification jobs (receipts, refund notices, account emails): the same rhythm today, a
+# separate name so mail can back off differently without touching the payment path.
+NOTIFY_RETRY = Retry(max=3, interval=[2, 4, 8])
+
 
 def get_queue(name: QueueName, connection: Redis | None = None) -> Queue:
     return Queue(name.value, connection=connection or get_redis(), job_class=AppJob)
 
 
+# A job is its function, or its dotted path ("app.payments.jobs.execute_refund"), which RQ
+# imports in the worker: services name the job of a module that imports them (no cycle).
+JobFunc = Callable[..., Any] | str
+
+
 @dataclass
 class PendingJob:
-    func: Callable[..., Any]
+    func: JobFunc
     args: tuple[Any, ...]
     queue: QueueName
     retry: Retry | None = None
@@ -47,7 +60,7 @@ _KEY = "coursefront_pending_jobs"
 
 
 def enqueue_after_commit(
-    func: Callable[..., Any],
+    func: JobFunc,
     *args: Any,
     queue: QueueName = QueueName.DEFAULT,
     retry: Retry | None = None,
@@ -61,10 +74,12 @@ def enqueue_after_commit(
 
 def enqueue_now(job: PendingJob) -> bool:
     """Put one job on its queue; False (logged) when Redis is unreachable."""
+    func: Any = job.func  # RQ takes either; its stubs want one or the other
     try:
-        get_queue(job.queue).enqueue(job.func, *job.args, retry=job.retry, **job.options)
+        get_queue(job.queue).enqueue(func, *job.args, retry=job.retry, **job.options)
     except Exception:  # Redis down: the caller's outbox row (if any) keeps the work
-        log.exception("event=enqueue_failed func=%s args=%s", job.func.__name__, job.args)
+        name = func if isinstance(func, str) else func.__name__
+        log.exception("event=enqueue_failed func=%s args=%s", name, job.args)
         return False
     return True
 

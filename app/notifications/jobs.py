@@ -1,39 +1,31 @@
 """Account emails (password reset, email verification), sent by the worker, never in a request.
 
 The link is signed when the job runs, from the user as they are then: a retried job mails a
-fresh link, and a link never waits in Redis.
+fresh link, and a link never waits in Redis (nor in the notification row, which links to the
+account page instead).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
-from flask import render_template
-from rq import Retry
+from rq import get_current_job
 
 from app.accounts import tokens
-from app.accounts.models import User
 from app.accounts.queries import get_user, get_user_by_email
+from app.core.unit import committing
 from app.core.urls import absolute_url
-from app.notifications import mail
+from app.notifications.models import NotificationKind
+from app.notifications.services import notify
 
 log = logging.getLogger(__name__)
 
-# The retry policy of notification jobs: 3 more tries, 2 s, 4 s and 8 s apart.
-NOTIFY_RETRY = Retry(max=3, interval=[2, 4, 8])
 
-
-def _send_account_email(user: User, name: str, link: str, hours: int) -> None:
-    """templates/accounts/email/<name>.{subject.txt,txt,html}, rendered and sent to the user."""
-    context = {"user": user, "link": link, "hours": hours}
-    subject = render_template(f"accounts/email/{name}.subject.txt", **context).strip()
-    message = mail.build_email(
-        user.email,
-        subject,
-        render_template(f"accounts/email/{name}.txt", **context),
-        render_template(f"accounts/email/{name}.html", **context),
-    )
-    mail.send_email(message)
+def _attempt_key(kind: NotificationKind) -> str:
+    """One notification per job, whatever its retries: every request for a link mails one."""
+    job = get_current_job()
+    return f"{kind}:{job.id if job is not None else uuid.uuid4()}"
 
 
 def send_password_reset(email: str) -> None:
@@ -46,10 +38,17 @@ def send_password_reset(email: str) -> None:
     if user is None or not user.active:
         log.info("event=password_reset_skipped reason=no_active_account")
         return
-    token = tokens.password_reset_token(user)
-    link = absolute_url("accounts.reset_password", token=token)
-    hours = int(tokens.reset_lifetime().total_seconds() // 3600)
-    _send_account_email(user, "password_reset", link, hours)
+    with committing():
+        notify(
+            user,
+            _attempt_key(NotificationKind.PASSWORD_RESET),
+            NotificationKind.PASSWORD_RESET,
+            link=absolute_url("accounts.profile"),
+            action_url=absolute_url(
+                "accounts.reset_password", token=tokens.password_reset_token(user)
+            ),
+            hours=int(tokens.reset_lifetime().total_seconds() // 3600),
+        )
     log.info("event=password_reset_sent user_id=%s", user.id)
 
 
@@ -58,8 +57,13 @@ def send_email_verification(user_id: int) -> None:
     user = get_user(user_id)
     if user is None or user.email_verified_at is not None:
         return
-    token = tokens.email_verify_token(user)
-    link = absolute_url("accounts.verify_email", token=token)
-    hours = int(tokens.verify_lifetime().total_seconds() // 3600)
-    _send_account_email(user, "email_verify", link, hours)
+    with committing():
+        notify(
+            user,
+            _attempt_key(NotificationKind.EMAIL_VERIFY),
+            NotificationKind.EMAIL_VERIFY,
+            link=absolute_url("accounts.profile"),
+            action_url=absolute_url("accounts.verify_email", token=tokens.email_verify_token(user)),
+            hours=int(tokens.verify_lifetime().total_seconds() // 3600),
+        )
     log.info("event=email_verification_sent user_id=%s", user.id)

@@ -14,11 +14,13 @@ from app.extensions import db
 
 
 class NotificationKind(StrEnum):
-    """The kinds sent today; the column is a plain string so a new kind needs no migration."""
+    """Every notification template ("<domain>/<name>" -> templates/<domain>/email/<name>.*),
+    stored as the row's kind; the column is a plain string so a new kind needs no migration."""
 
-    PURCHASE_RECEIPT = "purchase_receipt"
-    REFUND = "refund"
-    ENROLLMENT = "enrollment"
+    RECEIPT = "checkout/receipt"
+    REFUND = "payments/refund"
+    PASSWORD_RESET = "accounts/password_reset"  # noqa: S105 - a template name, not a secret
+    EMAIL_VERIFY = "accounts/email_verify"
 
 
 class Notification(db.Model):  # type: ignore[name-defined,misc]

@@ -1,5 +1,8 @@
 """Notification rules: one per user and dedupe key, its email sent at most once when it can be.
 
+Every notification is a template (`notify(user, key, "<domain>/<name>", **context)` renders
+`templates/<domain>/email/<name>.*`, see messages.py): callers never write texts in code.
+
 How a retried job behaves (services never commit; the job commits once at its end):
 - the email fails: notify() raises, the job's transaction rolls back the new row, and RQ's
   retry inserts it again and sends the email;
@@ -14,44 +17,47 @@ How a retried job behaves (services never commit; the job commits once at its en
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from app.accounts.models import User
 from app.core.errors import NotFound
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import mail
+from app.notifications.messages import Message, render_message
 from app.notifications.models import Notification
 from app.notifications.queries import get_notification
 
-# (to, subject, text, html)
-Email = tuple[str, str, str, str | None]
-
 
 def notify(
-    user_id: int,
-    kind: str,
-    dedupe_key: str,
-    title: str,
-    body: str,
+    user: User,
+    key: str,
+    template: str,
+    *,
     link: str | None = None,
-    email: Email | None = None,
+    email: bool = True,
+    **context: Any,
 ) -> Notification | None:
-    """Record the notification once per (user, dedupe_key); None when it already existed.
+    """Record the notification once per (user, key); None when it already existed.
 
+    Title, body and email come from the `template`'s parts (see messages.py), rendered with
+    `user`, `link` (an absolute URL, shown in-app and given to the templates) and `context`.
     With `email`, it is sent after the insert unless this notification's email already went
     out; a sending failure raises (the caller's job retries), and the row is locked meanwhile
     so two concurrent runs cannot both send it.
     """
+    message = render_message(template, {**context, "user": user, "link": link})
     stmt = (
         insert(Notification)
         .values(
-            user_id=user_id,
-            kind=kind,
-            dedupe_key=dedupe_key,
-            title=title,
-            body=body,
+            user_id=user.id,
+            kind=template,
+            dedupe_key=key,
+            title=message.subject,
+            body=message.inapp,
             link=link,
             created_at=utcnow(),
         )
@@ -59,9 +65,9 @@ def notify(
         .returning(Notification.id)
     )
     created_id = db.session.scalar(stmt)
-    notification = _lock(user_id, dedupe_key)
-    if email is not None and notification.emailed_at is None:
-        _send(notification, email)
+    notification = _lock(user.id, key)
+    if email and notification.emailed_at is None:
+        _send(notification, user.email, message)
     return notification if created_id is not None else None
 
 
@@ -97,10 +103,11 @@ def _lock(user_id: int, dedupe_key: str) -> Notification:
     return db.session.scalars(stmt).one()
 
 
-def _send(notification: Notification, email: Email) -> None:
-    to, subject, text, html = email
-    message = mail.build_email(to, subject, text, html, message_id=_message_id(notification))
-    mail.send_email(message)
+def _send(notification: Notification, to: str, message: Message) -> None:
+    email = mail.build_email(
+        to, message.subject, message.text, message.html, message_id=_message_id(notification)
+    )
+    mail.send_email(email)
     notification.emailed_at = utcnow()
     db.session.flush()
 

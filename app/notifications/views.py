@@ -16,7 +16,7 @@ from flask_login import login_required
 from app.accounts.access import loaded_viewer, viewer
 from app.core.htmx import redirect_to, render, wants_partial
 from app.core.pagination import clamp_page
-from app.extensions import db
+from app.core.unit import committing
 from app.notifications import bp, queries, services
 
 # Sent with every change to what is read, so the header bell refreshes itself (HX-Trigger).
@@ -82,8 +82,8 @@ def badge() -> ResponseReturnValue:
 def mark_read(token: UUID) -> ResponseReturnValue:
     user = viewer()
     assert user is not None
-    services.mark_read(user.id, str(token))
-    db.session.commit()
+    with committing():
+        services.mark_read(user.id, str(token))
     return _after_change(user.id)
 
 
@@ -92,6 +92,6 @@ def mark_read(token: UUID) -> ResponseReturnValue:
 def mark_all_read() -> ResponseReturnValue:
     user = viewer()
     assert user is not None
-    services.mark_all_read(user.id)
-    db.session.commit()
+    with committing():
+        services.mark_all_read(user.id)
     return _after_change(user.id)

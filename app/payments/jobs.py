@@ -4,46 +4,42 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
-from flask import render_template
-from rq import Retry, get_current_job
+from rq import get_current_job
 from sqlalchemy.orm import joinedload
 
 from app.checkout.models import Order
 from app.core.models import utcnow
-from app.core.money import Money
+from app.core.unit import committing
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.jobs.queues import PendingJob, QueueName, enqueue_now
+from app.jobs.queues import CRITICAL_RETRY, PendingJob, QueueName, enqueue_now
+from app.notifications.models import NotificationKind
 from app.notifications.services import notify
-from app.payments.models import Refund, SandboxSession
-from app.payments.providers import sandbox_secret
-from app.payments.providers.sandbox import event_body, sign
-from app.payments.services import Ingested, ingest_webhook, process_event
+from app.payments.models import Refund
+from app.payments.providers.sandbox.hosted import store_sandbox_event
+from app.payments.providers.sandbox.models import get_session
+from app.payments.services import process_event
 from app.payments.services.reconcile import (
     build_daily_report,
     expire_orders,
     reconcile_payment,
     stale_payments,
 )
-from app.payments.services.refunds import execute_refund, stale_refunds
+from app.payments.services.refunds import make_refund, stale_refunds
 from app.payments.services.webhooks import event_order_token, record_failure, stuck_events
 
 log = logging.getLogger(__name__)
-# Seed 003: the critical path retries 3 times, after 2, 4 and 8 seconds, then dead-letters.
-CRITICAL_RETRY = Retry(max=3, interval=[2, 4, 8])
 
 
 def process_webhook_event(event_id: int) -> str | None:
     """Act on a stored webhook event (critical queue; a failure is retried, then dead-lettered)."""
     try:
-        status = process_event(event_id)
-        db.session.commit()
+        with committing():
+            status = process_event(event_id)
     except Exception as exc:
-        db.session.rollback()
-        record_failure(event_id, repr(exc))
-        db.session.commit()
+        with committing():  # a fresh transaction: the failed one was rolled back
+            record_failure(event_id, repr(exc))
         job = get_current_job()
         if job is None or not job.retries_left:
             log.error("event=webhook_dead_letter webhook_event=%s order=%s error=%r", event_id,
@@ -76,27 +72,14 @@ def sweep_webhook_events() -> int:
     return queued
 
 
-def store_sandbox_event(
-    session: SandboxSession, kind: str, refund: dict[str, Any] | None = None
-) -> Ingested:
-    """Build the sandbox's signed event and store it as a webhook (in the caller's transaction).
-
-    The caller commits and then queues processing; if Redis is down the sweeper finds the row,
-    exactly as for a real provider's webhook.
-    """
-    body = event_body(session, kind, refund)
-    headers = {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
-    return ingest_webhook("sandbox", body, headers)
-
-
 def deliver_sandbox_event(session_id: str, kind: str, refund_id: str | None = None) -> int:
     """The sandbox provider delivers an event later, as a job (kept for queued jobs and tools)."""
-    session = db.session.get(SandboxSession, session_id)
+    session = get_session(session_id)
     if session is None:
         return 0
     refund = {"id": refund_id, "amount": None} if refund_id else None
-    ingested = store_sandbox_event(session, kind, refund)
-    db.session.commit()
+    with committing():
+        ingested = store_sandbox_event(session, kind, refund)
     if ingested.created:
         enqueue_webhook_processing(ingested.event_id)
     return ingested.event_id
@@ -107,10 +90,9 @@ def reconcile_payments() -> int:
     ids = stale_payments(timedelta(minutes=15))
     for payment_id in ids:
         try:
-            reconcile_payment(payment_id)
-            db.session.commit()
+            with committing():  # one payment at a time: a provider error leaves the others
+                reconcile_payment(payment_id)
         except Exception:
-            db.session.rollback()
             log.exception("event=reconcile_error payment_id=%s", payment_id)
     log.info("event=reconcile checked=%d", len(ids))
     sweep_pending_refunds()
@@ -119,8 +101,8 @@ def reconcile_payments() -> int:
 
 def expire_unpaid_orders() -> int:
     """Hourly: orders not paid within their window expire and release their coupon use."""
-    count = expire_orders()
-    db.session.commit()
+    with committing():
+        count = expire_orders()
     log.info("event=orders_expired count=%d", count)
     return count
 
@@ -128,8 +110,8 @@ def expire_unpaid_orders() -> int:
 def write_daily_report() -> str:
     """Daily: yesterday's sales report row (rewritten when run again)."""
     day = (utcnow() - timedelta(days=1)).date()
-    report = build_daily_report(day)
-    db.session.commit()
+    with committing():
+        report = build_daily_report(day)
     log.info(
         "event=daily_report day=%s orders=%d revenue=%s", day, report.orders_paid, report.revenue
     )
@@ -144,47 +126,44 @@ def send_refund_notice(refund_id: int) -> None:
     order = db.session.scalars(
         db.select(Order).where(Order.id == refund.order_id).options(joinedload(Order.user))
     ).one()
-    link = absolute_url("checkout.order_page", token=order.token)
-    context = {"order": order, "refund": refund, "link": link}
-    notify(
-        order.user_id,
-        "refund",
-        f"refund:{refund.id}",
-        title="Refund on its way",
-        body=f"{Money(refund.amount_minor, refund.currency)} refunded",
-        link=link,
-        email=(
-            order.user.email,
-            "Your refund",
-            render_template("payments/email/refund.txt", **context),
-            None,
-        ),
-    )
-    db.session.commit()
+    with committing():
+        notify(
+            order.user,
+            f"refund:{refund.id}",
+            NotificationKind.REFUND,
+            link=absolute_url("checkout.order_page", token=order.token),
+            order=order,
+            refund=refund,
+        )
 
 
-def execute_refund_job(refund_id: int) -> str | None:
-    """Refund at the provider and settle, once per refund row (critical queue, retried).
+def execute_refund(refund_id: int) -> str | None:
+    """Make one refund row's refund at the provider and settle it (critical queue, retried).
 
-    Idempotent on the row: a settled or failed refund is left alone, and every attempt sends
-    the provider the refund's own idempotency key. A provider error is retried; after the
-    last attempt the refund is marked failed for an admin.
+    Every refund runs here, whoever asked (student, CLI, admin, a duplicate capture): the
+    asker commits the pending row, then queues this. Idempotent on the row: a refund already
+    made or refused is left alone (the row lock makes a second copy of the job wait, then
+    find it done), and every attempt sends the provider the refund's own idempotency key, so
+    a worker killed after the provider call retries into the same provider refund. A
+    provider error is retried; after the last attempt the refund is marked failed.
     """
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return None
     job = get_current_job()
-    refund = execute_refund(refund, final_attempt=job is None or not job.retries_left)
-    db.session.commit()
+    with committing():
+        refund = make_refund(refund, final_attempt=job is None or not job.retries_left)
     log.info("event=refund_executed refund=%s status=%s", refund.token, refund.status.value)
     return refund.status.value
 
 
+# The job's name before issue 8: jobs already in Redis under it still run.
+execute_refund_job = execute_refund
+
+
 def enqueue_refund(refund_id: int) -> bool:
     """Queue the execution of a refund row now (False when Redis is unreachable)."""
-    return enqueue_now(
-        PendingJob(execute_refund_job, (refund_id,), QueueName.CRITICAL, CRITICAL_RETRY)
-    )
+    return enqueue_now(PendingJob(execute_refund, (refund_id,), QueueName.CRITICAL, CRITICAL_RETRY))
 
 
 def sweep_pending_refunds() -> int:

@@ -10,7 +10,7 @@ from app.accounts.models import User
 from app.checkout.models import Order
 from app.core.errors import DomainError
 from app.extensions import db
-from app.payments.models import Payment, Refund, SandboxSession
+from app.payments.models import Payment, Refund
 from app.payments.services.refunds import RefundPlan, plan_refund
 
 
@@ -47,10 +47,6 @@ def get_payment_for(token: str, user: User | None) -> Payment | None:
     if order is None or (order.user_id != user.id and not user.is_admin):
         return None
     return payment
-
-
-def get_sandbox_session(session_id: str | None) -> SandboxSession | None:
-    return db.session.get(SandboxSession, session_id) if session_id else None
 
 
 def order_token_for_return(

@@ -14,7 +14,7 @@ from app.cart.models import (
     CouponRedemption,
     RedemptionStatus,
 )
-from app.cart.pricing import CouponKind
+from app.cart.pricing import NO_TAX, Breakdown, CouponKind
 from app.cart.services import CouponInvalid
 from app.core.models import utcnow
 from app.core.money import Money
@@ -22,6 +22,8 @@ from app.learning.models import EnrollmentSource
 from app.learning.services import grant_enrollment
 from tests.cart.conftest import make_coupon
 from tests.factories import make_course, make_user
+
+EMPTY_USD = Breakdown("USD", (), NO_TAX, None)  # a cart priced without a coupon: no lines
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def test_used_up_and_already_used_by_you(cart: Cart, user: User, db_session: Ses
     mine = make_coupon("MINE", max_uses_per_user=1)
     other = make_user()
     services.reserve_coupon(
-        services.validate_coupon("ONCE", other.id, "USD", [], 0).id,
+        services.validate_coupon("ONCE", other.id, EMPTY_USD).id,
         other.id,
         _order(other),
         Money(1, "USD"),
@@ -75,7 +77,7 @@ def test_used_up_and_already_used_by_you(cart: Cart, user: User, db_session: Ses
     services.reserve_coupon(mine.id, user.id, _order(user), Money(1, "USD"))
     assert _reason(cart, "MINE", user) == "coupon_already_used"
     # someone else may still use it
-    services.validate_coupon("MINE", other.id, "USD", [], 0)
+    services.validate_coupon("MINE", other.id, EMPTY_USD)
 
 
 def test_below_minimum(cart: Cart, user: User) -> None:

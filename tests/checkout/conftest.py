@@ -1,1 +1,1 @@
-from tests.payments.conftest import buyer, mailbox  # noqa: F401 - shared fixtures
+from tests.payments.conftest import buyer, mailbox, providers  # noqa: F401 - shared fixtures

@@ -33,6 +33,7 @@ def test_history_after_payment_and_refund_reads_as_words(
         data={"courses": [str(course.id)], "confirm": "y", "request_key": "k" * 20},
     )
     assert refund.status_code == 303, refund.text
+    run_jobs()  # the refund is made by its job
     text = _history(client.get(f"/orders/{order.token}").text)
     assert "sbx_" not in text and "4479" not in text and "attempt 1" not in text
     assert "Order placed" in text

@@ -103,3 +103,29 @@ def test_the_checks_can_fail() -> None:
     assert [what for _line, what in _writes(sample)] != []
     view = ast.parse("@bp.get('/x')\ndef v():\n" + "    pass\n" * 40).body[0]
     assert isinstance(view, ast.FunctionDef) and _is_route(view)
+
+
+# Reading a fresh row after another process committed, or cleaning up after a failed check:
+# rollbacks that end a read, not a unit of work.
+ROLLBACK_ALLOWED = {
+    "app/core/health.py",
+    "app/core/web.py",
+    "app/jobs/worker.py",
+    "app/payments/cli.py",
+}
+
+
+def test_entry_points_commit_only_through_committing() -> None:
+    """Views, jobs and CLI commands commit once, through app.core.unit.committing."""
+    found = []
+    for path in _modules():
+        rel = _relative(path)
+        if rel == "app/core/unit.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name == "commit" or (name == "rollback" and rel not in ROLLBACK_ALLOWED):
+                found.append(f"{rel}:{node.lineno} {ast.unparse(node.func)}()")
+    assert found == [], "commit through `with committing():` instead:\n" + "\n".join(found)

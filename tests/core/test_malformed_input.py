@@ -217,7 +217,7 @@ def plausible(client: FlaskClient, db_session: Session) -> tuple[User, dict[str,
     login_as(client, buyer)
     checkout(client)
     order = order_of(db_session, buyer)
-    note = notify(buyer.id, "walk", "walk-1", "Hello", "Body")
+    note = notify(buyer, "walk-1", "accounts/email_verify", email=False, action_url="/", hours=1)
     assert note is not None
     values = {
         "slug": course.slug,

@@ -1,4 +1,5 @@
-"""notify() records once per dedupe key and emails at most once; SMTP and .eml transports."""
+"""notify() renders a template, records once per dedupe key and emails at most once; SMTP and
+.eml transports."""
 
 from __future__ import annotations
 
@@ -17,21 +18,15 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.core.errors import NotFound
 from app.extensions import db
 from app.notifications import mail, queries, services
+from app.notifications.messages import UnknownTemplate, template_base
 from app.notifications.models import Notification, NotificationKind
 from tests.factories import make_user
 
-EMAIL = ("ada@example.com", "Your receipt", "Thanks for your order.", "<p>Thanks!</p>")
-
-
-@pytest.fixture
-def mail_dir(app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Mail goes to <tmp>/mail/*.eml instead of the repository's instance/ folder."""
-    monkeypatch.setitem(app.config, "INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setitem(app.config, "SMTP_URL", "")
-    return tmp_path / "mail"
+pytestmark = pytest.mark.usefixtures("test_templates")
 
 
 def _sent(folder: Path) -> list[EmailMessage]:
@@ -44,35 +39,44 @@ def _rows(user_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
-def _receipt(user_id: int, email: services.Email | None = EMAIL) -> Notification | None:
+def _receipt(user: User, email: bool = True) -> Notification | None:
     return services.notify(
-        user_id,
-        NotificationKind.PURCHASE_RECEIPT,
+        user,
         "order:abc:receipt",
-        "Receipt for order abc",
-        "You bought 1 course.",
-        link="/orders/abc",
+        "tests/hello",
+        link="https://shop.example/orders/abc",
         email=email,
+        order_name="abc",
+        count=1,
     )
+
+
+def _note(user: User, key: str, name: str = "abc") -> Notification | None:
+    return services.notify(user, key, "tests/plain", email=False, order_name=name)
 
 
 def test_notify_twice_records_one_notification_and_one_email(
     db_session: Session, mail_dir: Path
 ) -> None:
-    user = make_user()
-    first = _receipt(user.id)
+    user = make_user(email="ada@example.com", name="Ada Lovelace")
+    first = _receipt(user)
     assert first is not None and first.id
-    assert first.kind == "purchase_receipt" and first.emailed_at is not None
+    assert first.kind == "tests/hello" and first.emailed_at is not None
     assert first.read_at is None and first.created_at.tzinfo is not None
-    assert _receipt(user.id) is None
+    # In-app: the subject on one line as the title, the .inapp.txt part as the body.
+    assert (first.title, first.body) == ("Your receipt for abc", "You bought 1 course.")
+    assert first.link == "https://shop.example/orders/abc"
+    assert _receipt(user) is None
     assert _rows(user.id) == 1
     [message] = _sent(mail_dir)
     assert message["To"] == "ada@example.com"
-    assert message["Subject"] == "Your receipt"
+    assert message["Subject"] == "Your receipt for abc"
     assert message["From"] == "Coursefront <no-reply@coursefront.local>"
     assert message["Date"] and message["Message-ID"].endswith("@coursefront.local>")
-    assert message.get_body(("plain",)).get_content().strip() == "Thanks for your order."  # type: ignore[union-attr]
-    assert "<p>Thanks!</p>" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert text == "Thanks for your order abc, Ada.\nhttps://shop.example/orders/abc\n"
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert '<p>Thanks, abc!</p><a href="https://shop.example/orders/abc">Order</a>' in html
     assert [p.name for p in mail_dir.iterdir()] == [p.name for p in mail_dir.glob("*.eml")]
 
 
@@ -80,8 +84,8 @@ def test_same_key_for_another_user_is_another_notification(
     db_session: Session, mail_dir: Path
 ) -> None:
     ada, bob = make_user(), make_user()
-    assert _receipt(ada.id, email=None) is not None
-    assert _receipt(bob.id, email=None) is not None
+    assert _receipt(ada, email=False) is not None
+    assert _receipt(bob, email=False) is not None
     assert _rows(ada.id) == _rows(bob.id) == 1
     assert _sent(mail_dir) == []
 
@@ -92,11 +96,11 @@ def test_failed_email_raises_and_the_retried_job_sends_it_once(
     user = make_user()
     monkeypatch.setitem(app.config, "SMTP_URL", "smtp://127.0.0.1:1")  # nothing listens there
     with pytest.raises(OSError), db_session.begin_nested():  # the job's transaction rolls back
-        _receipt(user.id)
+        _receipt(user)
     assert _rows(user.id) == 0
     monkeypatch.setitem(app.config, "SMTP_URL", "")
-    assert _receipt(user.id) is not None  # RQ's retry
-    assert _receipt(user.id) is None
+    assert _receipt(user) is not None  # RQ's retry
+    assert _receipt(user) is None
     assert _rows(user.id) == 1
     assert len(_sent(mail_dir)) == 1
 
@@ -107,13 +111,13 @@ def test_email_pending_on_a_recorded_notification_is_sent_once(
     user = make_user()
     monkeypatch.setitem(app.config, "SMTP_URL", "smtp://127.0.0.1:1")
     with pytest.raises(OSError):
-        _receipt(user.id)  # the row stays, as if a caller had committed it anyway
+        _receipt(user)  # the row stays, as if a caller had committed it anyway
     [row] = queries.list_notifications(user.id)
     assert row.emailed_at is None
     monkeypatch.setitem(app.config, "SMTP_URL", "")
-    assert _receipt(user.id) is None  # not a new notification, but its email goes out now
+    assert _receipt(user) is None  # not a new notification, but its email goes out now
     assert row.emailed_at is not None
-    assert _receipt(user.id) is None
+    assert _receipt(user) is None
     assert len(_sent(mail_dir)) == 1
     assert _rows(user.id) == 1
 
@@ -121,9 +125,9 @@ def test_email_pending_on_a_recorded_notification_is_sent_once(
 def test_message_id_is_stable_across_attempts(db_session: Session, mail_dir: Path) -> None:
     user = make_user()
     savepoint = db_session.begin_nested()
-    _receipt(user.id)
+    _receipt(user)
     savepoint.rollback()  # the job failed after sending: its commit is lost
-    _receipt(user.id)
+    _receipt(user)
     first, second = _sent(mail_dir)
     assert first["Message-ID"] == second["Message-ID"]
 
@@ -222,18 +226,18 @@ def test_email_goes_out_over_smtp(
     url = f"smtp://mailer:s%40cret@127.0.0.1:{smtp_server.port}"
     monkeypatch.setitem(app.config, "SMTP_URL", url)
     monkeypatch.setitem(app.config, "MAIL_FROM", "Shop <shop@courses.test>")
-    user = make_user()
-    assert _receipt(user.id) is not None
-    assert _receipt(user.id) is None
+    user = make_user(email="ada@example.com")
+    assert _receipt(user) is not None
+    assert _receipt(user) is None
     [received] = smtp_server.received
     assert received.auth == "\0mailer\0s@cret"
     assert received.mail_from == "shop@courses.test"
     assert received.rcpt_to == ["ada@example.com"]
     message = message_from_bytes(received.data, policy=policy.default)
-    assert message["Subject"] == "Your receipt"
+    assert message["Subject"] == "Your receipt for abc"
     assert message["From"] == "Shop <shop@courses.test>"
     assert message["Message-ID"].endswith("@courses.test>")
-    assert "Thanks for your order." in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Thanks for your order abc" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert not mail_dir.exists()
 
 
@@ -252,7 +256,7 @@ def test_unknown_smtp_scheme_is_refused(app: Flask, monkeypatch: pytest.MonkeyPa
 
 def test_mark_read_is_idempotent_and_only_for_the_owner(db_session: Session) -> None:
     ada, bob = make_user(), make_user()
-    notification = _receipt(ada.id, email=None)
+    notification = _receipt(ada, email=False)
     assert notification is not None
     with pytest.raises(NotFound):
         services.mark_read(bob.id, notification.token)
@@ -265,8 +269,8 @@ def test_mark_read_is_idempotent_and_only_for_the_owner(db_session: Session) -> 
 
 def test_every_notification_gets_its_own_random_token(db_session: Session) -> None:
     user = make_user()
-    first = _receipt(user.id, email=None)
-    second = services.notify(user.id, NotificationKind.ENROLLMENT, "enrollment:9", "T", "b")
+    first = _receipt(user, email=False)
+    second = _note(user, "enrollment:9")
     assert first is not None and second is not None
     assert len({first.token, second.token}) == 2
     assert uuid.UUID(first.token).version == 4 and first.token != str(first.id)
@@ -275,8 +279,8 @@ def test_every_notification_gets_its_own_random_token(db_session: Session) -> No
 def test_mark_all_read_only_touches_the_users_own(db_session: Session) -> None:
     ada, bob = make_user(), make_user()
     for n in range(3):
-        services.notify(ada.id, NotificationKind.ENROLLMENT, f"enrollment:{n}", "T", "b")
-    services.notify(bob.id, NotificationKind.ENROLLMENT, "enrollment:0", "T", "b")
+        _note(ada, f"enrollment:{n}")
+    _note(bob, "enrollment:0")
     assert services.mark_all_read(ada.id) == 3
     assert services.mark_all_read(ada.id) == 0
     assert (queries.count_unread(ada.id), queries.count_unread(bob.id)) == (0, 1)
@@ -285,15 +289,58 @@ def test_mark_all_read_only_touches_the_users_own(db_session: Session) -> None:
 def test_list_is_newest_first_and_limited(db_session: Session) -> None:
     user = make_user()
     for n in range(3):
-        services.notify(user.id, NotificationKind.ENROLLMENT, f"enrollment:{n}", f"Title {n}", "b")
+        _note(user, f"enrollment:{n}", f"title {n}")
     titles = [n.title for n in queries.list_notifications(user.id, limit=2)]
-    assert titles == ["Title 2", "Title 1"]
+    assert titles == ["Plain title 2", "Plain title 1"]
     assert queries.count_unread(user.id) == 3
 
 
 def test_deleting_the_user_deletes_their_notifications(db_session: Session) -> None:
     user = make_user()
-    _receipt(user.id, email=None)
+    _receipt(user, email=False)
     db.session.delete(user)
     db.session.flush()
     assert _rows(user.id) == 0
+
+
+def test_without_an_html_part_the_email_is_text_only(db_session: Session, mail_dir: Path) -> None:
+    user = make_user()
+    note = services.notify(user, "plain:1", "tests/plain", order_name="x")
+    assert note is not None and note.emailed_at is not None
+    assert (note.title, note.body, note.link) == ("Plain x", "", None)  # no .inapp.txt: no body
+    [message] = _sent(mail_dir)
+    assert message.get_content_type() == "text/plain"
+    assert message.get_content().strip() == "Only text for x."
+    assert services.notify(user, "plain:1", "tests/plain", order_name="x") is None
+    assert len(_sent(mail_dir)) == 1
+
+
+def test_html_part_is_autoescaped_and_text_parts_are_not(
+    db_session: Session, mail_dir: Path
+) -> None:
+    user = make_user()
+    name = '<b>"Tom" & Jerry</b>'
+    note = services.notify(user, "escape:1", "tests/hello", order_name=name, count=2)
+    assert note is not None and note.title == f"Your receipt for {name}"
+    [message] = _sent(mail_dir)
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "<p>Thanks, &lt;b&gt;&#34;Tom&#34; &amp; Jerry&lt;/b&gt;!</p>" in html
+    assert "<b>" not in html
+    assert name in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_an_unknown_template_raises_and_records_nothing(
+    db_session: Session, mail_dir: Path
+) -> None:
+    user = make_user()
+    for name in ("tests/nope", "nodomain", "a/b/c", "/hello"):
+        with pytest.raises(UnknownTemplate):
+            services.notify(user, f"bad:{name}", name)
+    assert _rows(user.id) == 0 and _sent(mail_dir) == []
+
+
+@pytest.mark.parametrize("kind", list(NotificationKind))
+def test_every_kind_has_its_template_parts(app: Flask, kind: NotificationKind) -> None:
+    base = Path(app.root_path).parent / "templates" / template_base(kind)
+    for part in (".subject.txt", ".txt", ".html", ".inapp.txt"):
+        assert base.with_name(base.name + part).is_file(), f"{kind}: {part} missing"

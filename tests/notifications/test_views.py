@@ -11,10 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from app.accounts.models import LoginSession
+from app.accounts.models import LoginSession, User
 from app.core.models import utcnow
+from app.extensions import db
 from app.notifications import queries, services
-from app.notifications.models import Notification, NotificationKind
+from app.notifications.models import Notification
 from tests.conftest import IsolatedClient, login_as
 from tests.factories import make_user
 
@@ -22,10 +23,13 @@ HX = {"HX-Request": "true"}
 UPDATED = "notifications-updated"
 
 
+pytestmark = pytest.mark.usefixtures("test_templates")
+
+
 def _notify(user_id: int, key: str, title: str, link: str = "/learning") -> Notification:
-    notification = services.notify(
-        user_id, NotificationKind.ENROLLMENT, key, title, "You can start watching now.", link=link
-    )
+    user = db.session.get(User, user_id)
+    assert user is not None
+    notification = services.notify(user, key, "tests/note", link=link, email=False, title=title)
     assert notification is not None
     return notification
 

@@ -177,7 +177,7 @@ def test_a_lost_or_failing_refund_job_is_retried_until_it_refunds_once(
     from app.payments.jobs import process_webhook_event, reconcile_payments
     from app.payments.models import SandboxStatus, WebhookEvent
     from app.payments.providers.base import ProviderError
-    from app.payments.services import execute_refund
+    from app.payments.services import make_refund
     from tests.payments.conftest import queued
 
     def drop_queued_jobs() -> None:
@@ -203,7 +203,7 @@ def test_a_lost_or_failing_refund_job_is_retried_until_it_refunds_once(
     sbx.status = SandboxStatus.CANCELED  # the provider refuses for now
     db_session.flush()
     with pytest.raises(ProviderError):  # not the last attempt: raised for the job to retry
-        execute_refund(refund, final_attempt=False)
+        make_refund(refund, final_attempt=False)
     db_session.refresh(refund)
     assert refund.status is RefundStatus.PENDING and refund.failure_reason is None
     sbx.status = SandboxStatus.PAID  # the provider is back

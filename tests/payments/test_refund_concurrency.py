@@ -18,6 +18,7 @@ from app.payments.providers.base import FactStatus, PaymentFacts
 from app.payments.services import fulfil_payment, start_payment
 from tests.conftest import IsolatedClient, login_as
 from tests.factories import make_course, make_user
+from tests.payments.conftest import queued, run_jobs
 
 SENDS = 10
 
@@ -76,6 +77,10 @@ def test_ten_identical_refund_forms_at_once(live_app: Flask, committed: Any) -> 
     failures = [a for _, a in answers if not hasattr(a, "status_code") or a.status_code >= 500]
     assert failures == []
     assert [a.status_code for _, a in answers] == [303] * SENDS
+    committed.expire_all()
+    assert committed.scalars(select(Refund)).one().status is RefundStatus.PENDING
+    assert queued("critical") == 1  # ten sends, one refund job
+    run_jobs()
     committed.expire_all()
     refund = committed.scalars(select(Refund)).one()
     assert refund.status is RefundStatus.SUCCEEDED and refund.amount_minor == 2000

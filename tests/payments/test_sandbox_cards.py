@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.checkout.models import OrderStatus
-from app.payments.models import PaymentStatus, SandboxSession, SandboxStatus, WebhookEvent
-from app.payments.providers.sandbox import TEST_CARDS, luhn_ok
+from app.payments.models import PaymentStatus, WebhookEvent
+from app.payments.providers.sandbox.cards import TEST_CARDS, luhn_ok
+from app.payments.providers.sandbox.models import SandboxSession, SandboxStatus
 from tests.factories import make_course
 from tests.payments.conftest import (
     checkout,

@@ -140,3 +140,25 @@ def test_other_people_cannot_see_an_order(
     login_as(client, make_user())
     assert client.get(f"/orders/{order.token}").status_code == 404
     assert client.get(f"/pay/{payment_token(location)}").status_code == 404
+
+
+def test_a_queued_deliver_sandbox_event_job_still_runs(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    """Jobs queued before the sandbox had its own package name `app.payments.jobs`."""
+    from app.jobs.queues import PendingJob, QueueName, enqueue_now
+    from app.payments.providers.sandbox import SandboxSession, SandboxStatus
+
+    fill_cart(buyer, [make_course(prices={"USD": 900}).id])
+    token = payment_token(checkout(client).headers["Location"])
+    session = db_session.scalars(
+        select(SandboxSession).where(SandboxSession.payment_token == token)
+    ).one()
+    session.status = SandboxStatus.CANCELED  # what the page recorded before the job ran
+    db_session.commit()
+    args = (session.id, "payment.canceled")
+    job = PendingJob("app.payments.jobs.deliver_sandbox_event", args, QueueName.CRITICAL)
+    assert enqueue_now(job)
+    run_jobs()
+    assert order_of(db_session, buyer).status is OrderStatus.CANCELED
+    assert db_session.scalars(select(WebhookEvent)).one().status is WebhookStatus.PROCESSED

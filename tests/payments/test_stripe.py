@@ -195,6 +195,7 @@ def test_refunds_through_stripe_and_from_its_dashboard(
         args=["orders", "refund", order.token, "--reason", "all of it", "--yes"]
     )
     assert result.exit_code == 0, result.output
+    run_jobs()  # the refund job
     calls = [r for r in stripe_double.requests if r.path == "/v1/refunds" and r.method == "POST"]
     refund = db_session.scalars(select(Refund).where(Refund.source == "admin")).one()
     assert [c.idempotency_key for c in calls] == [f"refund-{refund.token}"]
@@ -221,3 +222,13 @@ def test_same_key_different_request_is_refused(
     assert other.status_code == 422 and "different request" in other.text
     assert db_session.scalar(select(func.count(Order.id))) == 1
     assert stripe_double.count("POST", "/v1/checkout/sessions") == 1
+
+
+def test_the_pay_link_sends_the_buyer_back_to_stripe(
+    providers: None, client: FlaskClient, db_session: Session, buyer: User, stripe_double: Any
+) -> None:
+    """The order page's pay link (`/pay/<token>`) is Stripe's pay_page: its hosted checkout."""
+    _, payment = _start(client, db_session, buyer, stripe_double)
+    back = client.get(f"/pay/{payment.token}")
+    assert back.status_code == 303 and back.headers["Location"] == payment.checkout_url
+    assert back.headers["Location"].startswith(stripe_double.url + "/pay/cs_")

@@ -124,9 +124,7 @@ def apply_coupon(
     if not lines:
         raise CartError("Add a course before applying a coupon.", code="cart_empty")
     plain = price_lines(loaded.currency, lines, None, "", now)
-    coupon = validate_coupon(
-        code, user.id if user else None, loaded.currency, lines, plain.sale_total, now
-    )
+    coupon = validate_coupon(code, user.id if user else None, plain, now)
     loaded.coupon_id = coupon.id
     touch(loaded)
     db.session.flush()
@@ -156,7 +154,7 @@ def coupon_problem(cart: Cart, user: User | None, lines: list[Line], now: dateti
     plain = price_lines(cart.currency, lines, None, "", now)
     try:
         check_window(cart.coupon, now)
-        check_cart(cart.coupon, cart.currency, lines, plain.sale_total)
+        check_cart(cart.coupon, plain)
         check_uses(cart.coupon, user.id if user else None)
     except CouponInvalid as err:
         return err.message

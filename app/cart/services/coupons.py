@@ -7,7 +7,6 @@ or expires. Reservation locks the coupon row, so concurrent checkouts can never 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +19,7 @@ from app.cart.models import (
     CouponRedemption,
     RedemptionStatus,
 )
-from app.cart.pricing import CouponKind, Line
+from app.cart.pricing import Breakdown, CouponKind
 from app.cart.queries import get_coupon_by_code
 from app.core.db import lock
 from app.core.errors import DomainError
@@ -88,8 +87,9 @@ def check_uses(coupon: Coupon, user_id: int | None) -> None:
         raise CouponInvalid("coupon_already_used", "You have already used this coupon.")
 
 
-def check_cart(coupon: Coupon, currency: str, lines: Sequence[Line], sale_total: int) -> None:
-    """Currency, courses in scope and minimum order amount."""
+def check_cart(coupon: Coupon, priced: Breakdown) -> None:
+    """Currency, courses in scope and minimum order amount (of the cart priced without coupon)."""
+    currency, lines, sale_total = priced.currency, priced.lines, priced.sale_total
     if coupon.currency and coupon.currency != currency:
         raise CouponInvalid(
             "coupon_currency_mismatch",
@@ -109,19 +109,15 @@ def check_cart(coupon: Coupon, currency: str, lines: Sequence[Line], sale_total:
 
 
 def validate_coupon(
-    code: str,
-    user_id: int | None,
-    currency: str,
-    lines: Sequence[Line],
-    sale_total: int,
-    now: datetime | None = None,
+    code: str, user_id: int | None, priced: Breakdown, now: datetime | None = None
 ) -> Coupon:
-    """The coupon for this code if this user may use it on these lines, else CouponInvalid."""
+    """The coupon for this code if this user may use it on this cart (priced without a coupon),
+    else CouponInvalid."""
     coupon = get_coupon_by_code(code) if code.strip() else None
     if coupon is None:
         raise CouponInvalid("coupon_unknown", "Coupon is invalid.")
     check_window(coupon, now or utcnow())
-    check_cart(coupon, currency, lines, sale_total)
+    check_cart(coupon, priced)
     check_uses(coupon, user_id)
     return coupon
 

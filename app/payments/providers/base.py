@@ -7,11 +7,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.checkout.models import Order
 from app.core.errors import DomainError
-from app.payments.models import Payment
+
+if TYPE_CHECKING:  # only named in signatures: app.payments.models imports the sandbox's table
+    from app.checkout.models import Order
+    from app.payments.models import Payment
 
 
 class InvalidSignature(Exception):
@@ -133,6 +135,33 @@ class ReturnUrls:
     pay_page: str
 
 
+@dataclass(frozen=True)
+class PayPage:
+    """Where the buyer pays: the provider's own page (a redirect), or a page of ours.
+
+    A page of ours is a template and its context; `csp`, when set, replaces the site's
+    Content-Security-Policy on that page only (a provider's script, frames and styles).
+    The pay view turns it into a response: providers never touch the request.
+    """
+
+    redirect: str | None = None
+    template: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    csp: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.redirect is None) == (self.template is None):
+            raise ValueError("A pay page is a redirect or a page of ours, exactly one of them.")
+
+    @classmethod
+    def to(cls, url: str) -> PayPage:
+        return cls(redirect=url)
+
+    @classmethod
+    def page(cls, template: str, csp: str | None = None, **context: Any) -> PayPage:
+        return cls(template=template, context=context, csp=csp)
+
+
 Fact = PaymentFacts | RefundFacts
 
 
@@ -145,6 +174,10 @@ class PaymentProvider(ABC):
         self, order: Order, payment: Payment, lines: Sequence[LineForProvider], urls: ReturnUrls
     ) -> SessionStart:
         """Open a hosted payment for the payment's amount; idempotent per payment attempt."""
+
+    @abstractmethod
+    def pay_page(self, payment: Payment) -> PayPage | None:
+        """Where the buyer pays this payment; None when it has nothing to pay on (no session)."""
 
     @abstractmethod
     def verify_return(self, params: Mapping[str, str]) -> PaymentFacts | None:

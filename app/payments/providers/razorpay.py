@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import razorpay
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
 
-from app.checkout.models import Order
-from app.payments.models import Payment
 from app.payments.providers.base import (
     Fact,
     FactStatus,
@@ -18,6 +17,7 @@ from app.payments.providers.base import (
     LineForProvider,
     PaymentFacts,
     PaymentProvider,
+    PayPage,
     ProviderError,
     RefundFacts,
     RefundResult,
@@ -30,6 +30,11 @@ from app.payments.providers.base import (
     signature_header,
 )
 
+if TYPE_CHECKING:  # see base.py
+    from app.checkout.models import Order
+    from app.payments.models import Payment
+
+PAGE = "payments/razorpay.html"
 API_ERRORS = (BadRequestError, GatewayError, ServerError, OSError)
 STATUS = {
     "captured": FactStatus.PAID,
@@ -52,6 +57,30 @@ def payment_facts(entity: Mapping[str, Any], order_token: str | None = None) -> 
         currency=currency.upper() if currency else None,
         order_token=order_token or (notes.get("order_token") if isinstance(notes, dict) else None),
         reason=entity.get("error_description"),
+    )
+
+
+def script_origin(script: str) -> str:
+    """The origin checkout.js is loaded from ("" unless it is an http(s) URL)."""
+    parts = urlsplit(script)
+    ok = parts.scheme in ("https", "http") and parts.netloc  # http: a local double in development
+    return f"{parts.scheme}://{parts.netloc}" if ok else ""
+
+
+def page_policy(script: str) -> str:
+    """The CSP of our Razorpay page only: checkout.js, and the frames and styles it needs."""
+    origin = script_origin(script)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {origin}".strip(),
+            f"frame-src 'self' https://api.razorpay.com {origin}".strip(),
+            "img-src 'self' data: https:",
+            "connect-src 'self' https:",
+            "style-src 'self' 'unsafe-inline'",
+            "form-action 'self' https://api.razorpay.com",
+            "base-uri 'self'",
+        ]
     )
 
 
@@ -102,6 +131,13 @@ class RazorpayProvider(PaymentProvider):
             "prefill": {"email": order.user.email, "name": order.user.name},
         }
         return SessionStart(rzp_order["id"], urls.pay_page, client_data)
+
+    def pay_page(self, payment: Payment) -> PayPage | None:
+        # Standard Checkout is a modal opened by checkout.js on a page of ours.
+        if not payment.client_data:
+            return None
+        script = str(payment.client_data.get("script", ""))
+        return PayPage.page(PAGE, csp=page_policy(script), payment=payment)
 
     def verify_return(self, params: Mapping[str, str]) -> PaymentFacts | None:
         needed = ("razorpay_order_id", "razorpay_payment_id", "razorpay_signature")

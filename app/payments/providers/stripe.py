@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
-from app.checkout.models import Order
 from app.core.models import utcnow
-from app.payments.models import Payment
 from app.payments.providers.base import (
     Fact,
     FactStatus,
@@ -18,6 +16,7 @@ from app.payments.providers.base import (
     LineForProvider,
     PaymentFacts,
     PaymentProvider,
+    PayPage,
     ProviderError,
     RefundFacts,
     RefundResult,
@@ -28,6 +27,10 @@ from app.payments.providers.base import (
     json_object,
     signature_header,
 )
+
+if TYPE_CHECKING:  # see base.py
+    from app.checkout.models import Order
+    from app.payments.models import Payment
 
 # Stripe allows a Checkout Session to live between 30 minutes and 24 hours.
 MIN_SESSION, MAX_SESSION = timedelta(minutes=30), timedelta(hours=24)
@@ -109,6 +112,10 @@ class StripeProvider(PaymentProvider):
                 f"Stripe could not start the payment: {exc.user_message or exc}"
             ) from exc
         return SessionStart(session_id=session.id, redirect_url=session.url or urls.pay_page)
+
+    def pay_page(self, payment: Payment) -> PayPage | None:
+        # Stripe hosts the whole checkout: the buyer only needs its address.
+        return PayPage.to(payment.checkout_url) if payment.checkout_url else None
 
     def verify_return(self, params: Mapping[str, str]) -> PaymentFacts | None:
         # The return URL carries only the session id: ask Stripe what it says.

@@ -5,10 +5,9 @@ from app.payments.services.lookup import find_refund
 from app.payments.services.refunds import (
     RefundError,
     RefundPlan,
-    apply_provider_refund,
     check_refund_policy,
     claim_refund,
-    execute_refund,
+    make_refund,
     plan_refund,
     request_refund,
 )
@@ -18,7 +17,12 @@ from app.payments.services.sessions import (
     retry_payment,
     start_payment,
 )
-from app.payments.services.webhooks import Ingested, ingest_webhook, process_event
+from app.payments.services.webhooks import (
+    Ingested,
+    apply_provider_refund,
+    ingest_webhook,
+    process_event,
+)
 
 __all__ = [
     "CheckoutResult",
@@ -31,10 +35,10 @@ __all__ = [
     "checkout_cart",
     "claim_refund",
     "close_payment",
-    "execute_refund",
     "find_refund",
     "fulfil_payment",
     "ingest_webhook",
+    "make_refund",
     "plan_refund",
     "process_event",
     "request_refund",

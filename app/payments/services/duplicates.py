@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from rq import Retry
-
+from app.checkout.lifecycle import record_event
 from app.checkout.models import Order, OrderItem
-from app.checkout.services import record_event
 from app.core.models import utcnow
 from app.core.money import Money
-from app.jobs.queues import QueueName, enqueue_after_commit
+from app.jobs.queues import CRITICAL_RETRY, QueueName, enqueue_after_commit
 from app.payments.models import Payment, PaymentFlag, Refund, RefundSource
-from app.payments.services.refunds import plan_refund, plan_surplus_refund, request_refund
+from app.payments.services.refunds import (
+    EXECUTE_REFUND,
+    plan_refund,
+    plan_surplus_refund,
+    request_refund,
+)
 
 log = logging.getLogger(__name__)
-REFUND_RETRY = Retry(max=3, interval=[2, 4, 8])
 
 
 def duplicate_key(payment: Payment) -> str:
@@ -50,11 +52,9 @@ def refund_duplicate(order: Order, payment: Payment, owned: Sequence[OrderItem] 
     refund = request_refund(plan, RefundSource.DUPLICATE, reason, duplicate_key(payment))
     payment.flag, payment.flagged_at, payment.flag_reason = PaymentFlag.DUPLICATE, utcnow(), reason
     record_event(order, f"charged twice: refunded automatically ({why}, {amount})")
-    from app.payments.jobs import execute_refund_job  # the job module imports this one
-
-    enqueue_after_commit(
-        execute_refund_job, refund.id, queue=QueueName.CRITICAL, retry=REFUND_RETRY
-    )
+    # Reached from the webhook job, the return view and reconciliation alike: the one job that
+    # makes every refund is named by its path (the job module imports this one).
+    enqueue_after_commit(EXECUTE_REFUND, refund.id, queue=QueueName.CRITICAL, retry=CRITICAL_RETRY)
     log.warning(
         "event=duplicate_payment order=%s payment=%s refund=%s amount=%s",
         order.token,

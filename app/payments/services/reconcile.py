@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.cart.queries import count_coupon_events
-from app.cart.services import release_coupon
+from app.checkout.lifecycle import expire_order
 from app.checkout.models import Order, OrderStatus
-from app.checkout.services import transition
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import (
@@ -29,12 +28,6 @@ from app.payments.services.fulfilment import apply_payment_facts
 from app.payments.services.lookup import lock_order
 
 log = logging.getLogger(__name__)
-UNPAID = (
-    OrderStatus.PENDING,
-    OrderStatus.AWAITING_PAYMENT,
-    OrderStatus.FAILED,
-    OrderStatus.CANCELED,
-)
 
 
 def stale_payments(older_than: timedelta, now: datetime | None = None) -> list[int]:
@@ -46,7 +39,7 @@ def stale_payments(older_than: timedelta, now: datetime | None = None) -> list[i
         .where(
             Payment.status == PaymentStatus.PENDING,
             Payment.created_at < cutoff,
-            Order.status.in_(UNPAID),
+            Order.status.in_(OrderStatus.UNPAID),
         )
         .order_by(Payment.id)
     )
@@ -72,16 +65,13 @@ def expire_orders(now: datetime | None = None) -> int:
     """Unpaid orders past their payment window expire and give back their coupon use."""
     now = now or utcnow()
     ids = db.session.scalars(
-        select(Order.id).where(Order.status.in_(UNPAID), Order.expires_at < now)
+        select(Order.id).where(Order.status.in_(OrderStatus.UNPAID), Order.expires_at < now)
     ).all()
     for order_id in ids:
-        order = lock_order(order_id)
-        if order.status not in UNPAID:
-            continue
-        transition(order, OrderStatus.EXPIRED, "not paid in time")
-        release_coupon(order.id)
-        for payment in db.session.scalars(select(Payment).where(Payment.order_id == order.id)):
-            if payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
+        if not expire_order(lock_order(order_id)):
+            continue  # paid or given up on since it was listed
+        for payment in db.session.scalars(select(Payment).where(Payment.order_id == order_id)):
+            if payment.status.is_open:
                 payment.status = PaymentStatus.EXPIRED
     return len(ids)
 

@@ -14,22 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from rq import Retry
 from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.cart.pricing import allocate, half_up_div
-from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
-from app.checkout.services import load_items, record_event, transition
+from app.checkout.lifecycle import record_event, record_refund
+from app.checkout.models import Order, OrderItem, OrderStatus
+from app.checkout.queries import load_items
 from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.extensions import db
-from app.jobs.queues import enqueue_after_commit
+from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
 from app.learning.queries import get_enrollment
-from app.learning.services import drop_enrollment
 from app.payments.models import (
-    CAPTURED,
     Payment,
     PaymentStatus,
     Refund,
@@ -38,11 +36,13 @@ from app.payments.models import (
     RefundStatus,
 )
 from app.payments.providers import get_provider
-from app.payments.providers.base import ProviderError, RefundFacts
-from app.payments.services.lookup import find_payment, find_refund, lock_order, lock_payment
+from app.payments.providers.base import ProviderError
+from app.payments.services.lookup import find_refund, lock_order, lock_payment
 
 log = logging.getLogger(__name__)
-REFUNDABLE_ORDERS = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+# The jobs, by dotted path: the job module imports this one, so it is never imported here.
+EXECUTE_REFUND = "app.payments.jobs.execute_refund"
+SEND_REFUND_NOTICE = "app.payments.jobs.send_refund_notice"
 
 
 class RefundError(DomainError):
@@ -81,7 +81,9 @@ class RefundPlan:
 
 def captured_payment(order: Order) -> Payment:
     """The payment that paid the order."""
-    stmt = select(Payment).where(Payment.order_id == order.id, Payment.status.in_(CAPTURED))
+    stmt = select(Payment).where(
+        Payment.order_id == order.id, Payment.status.in_(PaymentStatus.CAPTURED)
+    )
     payment = db.session.scalars(stmt.order_by(Payment.succeeded_at)).first()
     if payment is None:
         raise RefundError("This order has no captured payment to refund.")
@@ -100,7 +102,7 @@ def plan_refund(
     """
     if order.status is OrderStatus.REFUNDED:
         raise RefundError("This order was already refunded in full.")
-    if order.status not in REFUNDABLE_ORDERS:
+    if not order.can_refund:
         raise RefundError(f"An order that is {order.status.label.lower()} cannot be refunded.")
     items = [i for i in load_items(order.id) if i.refundable_minor > 0]
     if course_ids:
@@ -232,16 +234,17 @@ def _check_still_refundable(plan: RefundPlan) -> None:
             )
 
 
-def execute_refund(refund: Refund, final_attempt: bool = True) -> Refund:
+def make_refund(refund: Refund, final_attempt: bool = True) -> Refund:
     """Ask the provider to refund (idempotent per refund) and settle our books on success.
 
-    A provider error fails the refund, unless this is not the final attempt: then it is
-    raised with the refund still pending, for the job to try again with the same key.
+    Run by the execute_refund job only. A refund already made or refused is left alone. A
+    provider error fails the refund, unless this is not the final attempt: then it is raised
+    with the refund still pending, for the job to try again with the same key.
     """
     lock_order(refund.order_id)  # always order, then payment: the order fulfilment locks too
     payment = lock_payment(refund.payment_id)
     refund = lock(Refund, refund.id)
-    if refund.status is not RefundStatus.PENDING:
+    if refund.status.is_final:
         return refund
     try:
         result = get_provider(payment.provider).refund(
@@ -260,49 +263,31 @@ def execute_refund(refund: Refund, final_attempt: bool = True) -> Refund:
 
 
 def settle_refund(refund: Refund) -> None:
-    """Record a refund the provider made: lines, enrollments, payment and order statuses."""
+    """Record a refund the provider made: the payment's books here, the order's in checkout
+    (lines, access, status)."""
     order = lock_order(refund.order_id)
     payment = lock_payment(refund.payment_id)
     refund.status = RefundStatus.SUCCEEDED
     lines = db.session.scalars(select(RefundLine).where(RefundLine.refund_id == refund.id)).all()
     payment.refunded_minor += refund.amount_minor
     if not lines:
-        _settle_surplus(order, payment, refund)
+        full = _settle_surplus(order, payment, refund)
     else:
-        _settle_lines(order, lines)
-        order.refunded_minor += refund.amount_minor
-        full = order.refunded_minor >= order.total_minor
-        payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
-        target = OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED
-        transition(order, target, f"refund {refund.token[:8]} of {refund.amount_minor}")
-    from app.payments.jobs import send_refund_notice  # the job module imports this one
-
-    enqueue_after_commit(send_refund_notice, refund.id, retry=Retry(max=3, interval=[2, 4, 8]))
+        amounts = {line.order_item_id: line.amount_minor for line in lines}
+        full = record_refund(order, amounts, f"refund {refund.token[:8]} of {refund.amount_minor}")
+    payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    enqueue_after_commit(SEND_REFUND_NOTICE, refund.id, retry=NOTIFY_RETRY)
 
 
-def _settle_lines(order: Order, lines: Sequence[RefundLine]) -> None:
-    for line in lines:
-        item = db.session.get(OrderItem, line.order_item_id)
-        assert item is not None
-        item.refunded_minor += line.amount_minor
-        if item.refunded_minor >= item.total_minor:
-            item.status = OrderItemStatus.REFUNDED
-            enrollment = get_enrollment(order.user_id, item.course_id)
-            # Access another order gave (the buyer had the course already) stays.
-            if enrollment is not None and enrollment.order_id == order.id:
-                drop_enrollment(order.user_id, item.course_id)
-
-
-def _settle_surplus(order: Order, payment: Payment, refund: Refund) -> None:
+def _settle_surplus(order: Order, payment: Payment, refund: Refund) -> bool:
     # The order was paid by another payment: its lines, access and status stay as they are.
     paid = payment.paid_amount_minor or payment.amount_minor
-    full = payment.refunded_minor >= paid
-    payment.status = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
     record_event(
         order,
         f"refund {refund.token[:8]} of {refund.amount_minor}: payment "
         f"{payment.token[:8]} given back, the order stays {order.status.label.lower()}",
     )
+    return payment.refunded_minor >= paid
 
 
 def stale_refunds(older_than: timedelta, now: datetime | None = None) -> list[int]:
@@ -314,37 +299,3 @@ def stale_refunds(older_than: timedelta, now: datetime | None = None) -> list[in
         .order_by(Refund.id)
     )
     return list(db.session.scalars(stmt))
-
-
-def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
-    """A refund made at the provider (its dashboard, or ours echoed back), recorded once."""
-    from app.payments.services.fulfilment import fulfil_payment  # fulfilment refunds too
-
-    payment = find_payment(provider, facts.payment)
-    if payment is None:
-        return None
-    if payment.status not in CAPTURED:
-        # The refund proves the payment happened: an out-of-order event must not lose it.
-        fulfil_payment(payment, facts.payment)
-    order = lock_order(payment.order_id)
-    payment = lock_payment(payment.id)
-    if facts.refund_id and db.session.scalar(
-        select(Refund.id).where(
-            Refund.payment_id == payment.id, Refund.provider_refund_id == facts.refund_id
-        )
-    ):
-        return None
-    amount = (
-        facts.amount
-        if facts.amount is not None
-        else (facts.cumulative or 0) - payment.refunded_minor
-    )
-    if amount <= 0:
-        return None
-    plan = plan_refund(order, amount=min(amount, order.total_minor - order.refunded_minor))
-    marker = facts.refund_id or f"{payment.token}:{payment.refunded_minor + amount}"
-    key = f"provider:{provider}:{marker}"
-    refund = request_refund(plan, RefundSource.PROVIDER, "Refunded at the payment provider", key)
-    refund.provider_refund_id = facts.refund_id
-    settle_refund(refund)
-    return refund

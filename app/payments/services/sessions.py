@@ -12,14 +12,11 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.cart.models import Cart
 from app.checkout import idempotency
+from app.checkout.errors import CartAlreadyOrdered, OrderError
+from app.checkout.lifecycle import await_payment
 from app.checkout.models import Order, OrderStatus
-from app.checkout.services import (
-    CartAlreadyOrdered,
-    OrderError,
-    load_items,
-    place_order,
-    transition,
-)
+from app.checkout.queries import load_items
+from app.checkout.services import place_order
 from app.core.models import utcnow
 from app.core.urls import absolute_url
 from app.extensions import db
@@ -27,13 +24,6 @@ from app.payments.models import Payment, PaymentStatus
 from app.payments.providers import get_provider
 from app.payments.providers.base import LineForProvider, ReturnUrls
 from app.payments.services.lookup import lock_order
-
-RETRYABLE = (
-    OrderStatus.AWAITING_PAYMENT,
-    OrderStatus.FAILED,
-    OrderStatus.CANCELED,
-    OrderStatus.EXPIRED,
-)
 
 
 def start_payment(order: Order, provider_name: str, now: datetime | None = None) -> Payment:
@@ -67,16 +57,15 @@ def start_payment(order: Order, provider_name: str, now: datetime | None = None)
     payment.checkout_url = start.redirect_url
     payment.client_data = start.client_data or None
     payment.status = PaymentStatus.PENDING
-    order.provider = provider.name
-    order.expires_at = now + timedelta(minutes=current_app.config["PAYMENT_SESSION_MINUTES"])
-    transition(order, OrderStatus.AWAITING_PAYMENT, f"{provider.name} attempt {attempt}")
+    expires_at = now + timedelta(minutes=current_app.config["PAYMENT_SESSION_MINUTES"])
+    await_payment(order, provider.name, expires_at, f"{provider.name} attempt {attempt}")
     return payment
 
 
 def retry_payment(order: Order, provider_name: str) -> Payment:
     """'Try again': a fresh payment session for an unpaid order."""
     locked = lock_order(order.id)
-    if locked.status not in RETRYABLE:
+    if locked.status not in OrderStatus.RETRYABLE:
         raise OrderError("This order can no longer be paid.", code="not_payable")
     return start_payment(locked, provider_name)
 

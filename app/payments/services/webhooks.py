@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import NoResultFound
 
+from app.checkout.lifecycle import note_first_webhook
 from app.checkout.models import Order
 from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments.models import WebhookEvent, WebhookStatus
+from app.payments.models import Refund, RefundSource, WebhookEvent, WebhookStatus
 from app.payments.providers import get_provider
 from app.payments.providers.base import (
     MalformedWebhook,
@@ -28,9 +29,9 @@ from app.payments.providers.base import (
     RefundFacts,
     WebhookMessage,
 )
-from app.payments.services.fulfilment import apply_payment_facts, note_webhook
-from app.payments.services.lookup import find_payment
-from app.payments.services.refunds import apply_provider_refund
+from app.payments.services.fulfilment import apply_payment_facts, fulfil_payment
+from app.payments.services.lookup import find_payment, lock_order, lock_payment
+from app.payments.services.refunds import plan_refund, request_refund, settle_refund
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def process_event(event_id: int) -> WebhookStatus | None:
         if payment is None:
             continue
         event.order_id = payment.order_id
-        note_webhook(payment.order_id, event.received_at)
+        note_first_webhook(payment.order_id, event.received_at)
         handled = _apply(event.provider, fact) or handled
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
     event.processed_at = utcnow()
@@ -125,6 +126,38 @@ def _apply(provider: str, fact: PaymentFacts | RefundFacts) -> bool:
         apply_provider_refund(provider, fact)
         return True
     return apply_payment_facts(provider, fact) is not None
+
+
+def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
+    """A refund made at the provider (its dashboard, or ours echoed back), recorded once."""
+    payment = find_payment(provider, facts.payment)
+    if payment is None:
+        return None
+    if not payment.status.is_captured:
+        # The refund proves the payment happened: an out-of-order event must not lose it.
+        fulfil_payment(payment, facts.payment)
+    order = lock_order(payment.order_id)
+    payment = lock_payment(payment.id)
+    if facts.refund_id and db.session.scalar(
+        select(Refund.id).where(
+            Refund.payment_id == payment.id, Refund.provider_refund_id == facts.refund_id
+        )
+    ):
+        return None
+    amount = (
+        facts.amount
+        if facts.amount is not None
+        else (facts.cumulative or 0) - payment.refunded_minor
+    )
+    if amount <= 0:
+        return None
+    plan = plan_refund(order, amount=min(amount, order.total_minor - order.refunded_minor))
+    marker = facts.refund_id or f"{payment.token}:{payment.refunded_minor + amount}"
+    key = f"provider:{provider}:{marker}"
+    refund = request_refund(plan, RefundSource.PROVIDER, "Refunded at the payment provider", key)
+    refund.provider_refund_id = facts.refund_id
+    settle_refund(refund)
+    return refund
 
 
 def record_failure(event_id: int, error: str) -> None:
