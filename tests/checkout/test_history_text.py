@@ -9,7 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from tests.factories import make_course
-from tests.payments.conftest import checkout, fill_cart, order_of, payment_token, run_jobs
+from tests.payments.conftest import (
+    order_of,
+    pay_with_sandbox,
+    run_jobs,
+)
 
 
 def _history(html: str) -> str:
@@ -23,9 +27,7 @@ def test_history_after_payment_and_refund_reads_as_words(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
     course = make_course("Readable Histories", prices={"USD": 4479})
-    fill_cart(buyer, [course.id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    pay_with_sandbox(client, buyer, [course.id])
     run_jobs()
     order = order_of(db_session, buyer)
     refund = client.post(

@@ -21,6 +21,7 @@ from tests.payments.conftest import (
     fill_cart,
     latest_payment,
     order_of,
+    pay_with_sandbox,
     payment_token,
     run_jobs,
 )
@@ -76,9 +77,7 @@ def test_declined_on_the_page_refills_cart_and_try_again_takes_it_back(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
     course = make_course("Second Chances", prices={"USD": 1500})
-    fill_cart(buyer, [course.id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4000 0000 0000 0002"})
+    pay_with_sandbox(client, buyer, [course.id], "4000 0000 0000 0002")
     run_jobs()
     order = order_of(db_session, buyer)
     assert order.status is OrderStatus.FAILED

@@ -23,7 +23,11 @@ from app.notifications.models import Notification, NotificationKind
 from tests.accounts.conftest import Outbox
 from tests.conftest import login_as
 from tests.factories import make_course, make_user
-from tests.payments.conftest import checkout, fill_cart, order_of, payment_token, run_jobs
+from tests.payments.conftest import (
+    order_of,
+    pay_with_sandbox,
+    run_jobs,
+)
 
 NOTIFICATION_JOBS = {
     "app.checkout.jobs.send_order_receipt",
@@ -138,9 +142,7 @@ def test_paid_receipt_and_refund_notice_queue_with_notify_retry(
     app: Flask, client: FlaskClient, db_session: Session, buyer: User, mail_dir: Path
 ) -> None:
     course = make_course("Refundable", prices={"USD": 2500})
-    fill_cart(buyer, [course.id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    pay_with_sandbox(client, buyer, [course.id])
     run_critical()
     assert notification_jobs() == ["send_order_receipt"]
     run_jobs()

@@ -66,6 +66,16 @@ def payment_token(location: str) -> str:
     return found.group(1)
 
 
+def pay_with_sandbox(
+    client: FlaskClient, user: User, course_ids: Iterable[int], card: str = "4242424242424242"
+) -> str:
+    """Fill the user's cart, check out with the sandbox and submit the card; the pay token."""
+    fill_cart(user, course_ids)
+    token = payment_token(checkout(client).headers["Location"])
+    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": card})
+    return token
+
+
 def latest_payment(session: Session, order: Order) -> Payment:
     session.expire_all()
     stmt = select(Payment).where(Payment.order_id == order.id).order_by(Payment.attempt.desc())

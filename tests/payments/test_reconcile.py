@@ -19,7 +19,14 @@ from app.payments.jobs import expire_unpaid_orders, reconcile_payments, write_da
 from app.payments.models import DailyReport, Payment, PaymentStatus
 from tests.cart.conftest import make_coupon
 from tests.factories import make_course
-from tests.payments.conftest import checkout, fill_cart, order_of, payment_token, run_jobs
+from tests.payments.conftest import (
+    checkout,
+    fill_cart,
+    order_of,
+    pay_with_sandbox,
+    payment_token,
+    run_jobs,
+)
 
 
 def _drop_queued_jobs() -> None:
@@ -37,9 +44,7 @@ def test_a_webhook_that_never_arrives_is_reconciled(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
     course = make_course(prices={"USD": 1200})
-    fill_cart(buyer, [course.id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    pay_with_sandbox(client, buyer, [course.id])
     _drop_queued_jobs()  # the provider's webhook is lost
     assert reconcile_payments() == 0  # too recent to chase yet
     _age_payments(db_session, 16)
@@ -84,9 +89,7 @@ def test_a_payment_after_expiry_is_honoured(
 
 
 def test_daily_report(client: FlaskClient, db_session: Session, buyer: User) -> None:
-    fill_cart(buyer, [make_course(prices={"USD": 1200}).id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    pay_with_sandbox(client, buyer, [make_course(prices={"USD": 1200}).id])
     run_jobs()
     order = order_of(db_session, buyer)
     yesterday = utcnow() - timedelta(days=1)

@@ -10,15 +10,17 @@ from app.accounts.models import User
 from app.checkout.models import OrderItem, OrderStatus
 from app.payments.models import Refund
 from tests.factories import make_course
-from tests.payments.conftest import checkout, fill_cart, order_of, payment_token, run_jobs
+from tests.payments.conftest import (
+    order_of,
+    pay_with_sandbox,
+    run_jobs,
+)
 
 HX = {"HX-Request": "true"}
 
 
 def _paid(client: FlaskClient, db_session: Session, buyer: User) -> tuple[str, int]:
-    fill_cart(buyer, [make_course("Refundable", prices={"USD": 2000}).id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    pay_with_sandbox(client, buyer, [make_course("Refundable", prices={"USD": 2000}).id])
     run_jobs()
     order = order_of(db_session, buyer)
     assert order.status is OrderStatus.PAID

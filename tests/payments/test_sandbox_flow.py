@@ -17,6 +17,7 @@ from tests.payments.conftest import (
     fill_cart,
     latest_payment,
     order_of,
+    pay_with_sandbox,
     payment_token,
     run_jobs,
 )
@@ -83,9 +84,7 @@ def test_pay_with_the_sandbox_and_get_enrolled(
 
 def test_declined_then_try_again(client: FlaskClient, db_session: Session, buyer: User) -> None:
     course = make_course("Gamma", prices={"USD": 1500})
-    fill_cart(buyer, [course.id])
-    token = payment_token(checkout(client).headers["Location"])
-    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4000 0000 0000 0002"})
+    token = pay_with_sandbox(client, buyer, [course.id], "4000 0000 0000 0002")
     run_jobs()
     order = order_of(db_session, buyer)
     assert order.status is OrderStatus.FAILED
