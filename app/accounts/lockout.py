@@ -11,9 +11,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf import FlaskForm
 
 from app.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm
-from app.core.errors import json_error
 from app.core.htmx import render, wants_partial
-from app.core.web import wants_json
+from app.core.web import error_response, wants_json
 from app.extensions import limiter
 
 # The rate-limited form pages: a refused attempt shows the form again with the wait in it.
@@ -57,19 +56,10 @@ def too_many_attempts(_err: RateLimitExceeded) -> Response:
     message = _wait_message(seconds)
     page = _LIMITED_FORMS.get(request.endpoint or "")
     fragment = _LIMITED_FRAGMENTS.get(request.endpoint or "")
-    if wants_json():
-        response = json_error("rate_limited", message, 429)
-    elif fragment is not None and wants_partial():
+    if fragment is not None and wants_partial() and not wants_json():
         response = render(fragment, fragment, 429, error=message)
-    elif page is None:
-        response = render(
-            "errors/error.html",
-            "errors/partials/error.html",
-            429,
-            status_code=429,
-            title="Slow down",
-            message=message,
-        )
+    elif page is None or wants_json():
+        response = error_response(429, message, "rate_limited")
     else:
         form_class, template, partial = page
         form = form_class()

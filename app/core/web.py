@@ -56,7 +56,7 @@ ERROR_TEXT = {
 }
 
 
-def _error_response(status: int, message: str | None = None, code: str = "") -> Response:
+def error_response(status: int, message: str | None = None, code: str = "") -> Response:
     title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
     text = message or default
     if wants_json():
@@ -69,6 +69,10 @@ def _error_response(status: int, message: str | None = None, code: str = "") -> 
         title=title,
         message=text,
     )
+    if wants_partial():
+        # Shown in the page's error slot (base.html): the trigger's own target stays as it was.
+        response.headers["HX-Retarget"] = "#error"
+        response.headers["HX-Reswap"] = "outerHTML"
     if status == 429:
         response.headers.setdefault("Retry-After", "60")
     return response
@@ -97,7 +101,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def _csrf_failed(_err: CSRFError) -> Response:
-    return _error_response(
+    return error_response(
         400,
         "Your form expired or was sent from elsewhere. Reload the page and try again.",
         "csrf_failed",
@@ -107,30 +111,30 @@ def _csrf_failed(_err: CSRFError) -> Response:
 def _redis_down(err: RedisError) -> Response:
     # Only what truly needs Redis gets here; the rest degrades (cache miss, in-memory limits).
     current_app.logger.warning("event=redis_unavailable path=%s error=%r", request.path, err)
-    response = _error_response(503, None, "service_unavailable")
+    response = error_response(503, None, "service_unavailable")
     response.headers["Retry-After"] = "60"
     return response
 
 
 def _domain_error(err: DomainError) -> Response:
-    return _error_response(err.status, err.message, err.code)
+    return error_response(err.status, err.message, err.code)
 
 
 def _data_error(err: DataError) -> Response:
     # Defence in depth: the edge validation should have refused this input already.
     db.session.rollback()
     log.warning("event=data_error path=%s error=%s", request.path, str(err.orig)[:200])
-    return _error_response(400, "Some of what you sent cannot be stored.", "bad_input")
+    return error_response(400, "Some of what you sent cannot be stored.", "bad_input")
 
 
 def _http_error(err: HTTPException) -> Response | HTTPException:
     if err.code is None or err.code < 400:
         return err
-    return _error_response(err.code, None)
+    return error_response(err.code, None)
 
 
 def _register_error_handlers(app: Flask) -> None:
-    """Every error answers HTML, an HTMX fragment or JSON, in one shape (_error_response)."""
+    """Every error answers HTML, an HTMX fragment or JSON, in one shape (error_response)."""
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(RedisConnectionError, _redis_down)
     app.register_error_handler(RedisTimeoutError, _redis_down)
