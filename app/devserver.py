@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from flask_migrate import upgrade
 
 from app import embedded
 from app.config import ROOT, child_environment
-from app.supervisor import Supervisor
+from app.supervisor import SignalFlag, Supervisor
 
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "cron": "\033[35m"}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -81,7 +80,7 @@ class _StopSignals:
     (children are killed at once; the embedded servers are still stopped)."""
 
     def __init__(self) -> None:
-        self.stopping, self.hurry = threading.Event(), threading.Event()
+        self.stopping, self.hurry = SignalFlag(), SignalFlag()
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._handle)
 
@@ -91,7 +90,7 @@ class _StopSignals:
         self.stopping.set()
 
 
-def _supervise(app: Flask, supervisor: Supervisor, stopping: threading.Event) -> None:
+def _supervise(app: Flask, supervisor: Supervisor, stopping: SignalFlag) -> None:
     """Restart children that die until asked to stop; show the banner once the site answers."""
     url = f"http://127.0.0.1:{app.config['PORT']}/healthz"
     announced = False

@@ -75,7 +75,7 @@ class Supervisor:
             elif child.process.poll() is not None:
                 self._died(child, now)
 
-    def stop(self, hurry: threading.Event) -> None:
+    def stop(self, hurry: SignalFlag) -> None:
         """SIGTERM every child's process group, wait (not once `hurry` is set), then SIGKILL
         whatever of each group is left."""
         live = [c for c in self.children if c.running()]
@@ -150,6 +150,29 @@ def describe(returncode: int | None) -> str:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+class SignalFlag:
+    """A flag a signal handler may set. threading.Event is not safe there: its set() takes a
+    lock that the interrupted main thread may be holding inside Event.wait(), and then the
+    process hangs for good (seen as a `flask dev` that ignored Ctrl-C). This one is a plain
+    attribute, and wait() polls it."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """True as soon as the flag is set, else False after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self._set and time.monotonic() < deadline:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return self._set
 
 
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
