@@ -82,6 +82,7 @@ def test_declined_on_the_page_refills_cart_and_try_again_takes_it_back(
     order = order_of(db_session, buyer)
     assert order.status is OrderStatus.FAILED
     assert "Second Chances" in client.get("/cart").text
+    assert "Its courses are back in" in client.get(f"/orders/{order.token}").text
 
     retry = client.post(f"/orders/{order.token}/retry", data={"provider": "sandbox"})
     assert retry.status_code == 303
