@@ -34,13 +34,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from app.accounts import tokens
 from app.accounts.models import User
-from app.checkout.models import OrderItem
 from app.config import ROOT
 from tests.cart.conftest import make_coupon
 from tests.conftest import IsolatedClient, login_as
@@ -348,7 +346,6 @@ class Shop:
     paid: str
     canceled: str
     pay: str  # the awaiting order's payment token
-    paid_item: int
     reset: str
     verify: str
 
@@ -398,9 +395,6 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         paid=paid.token,
         canceled=canceled.token,
         pay=pay,
-        paid_item=db_session.scalars(
-            select(OrderItem.id).where(OrderItem.order_id == paid.id)
-        ).one(),
         reset=tokens.password_reset_token(student),
         verify=tokens.email_verify_token(student),
     )

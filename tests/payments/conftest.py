@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.cart import services as cart_services
-from app.checkout.models import Order
+from app.checkout.models import Order, OrderStatus
 from app.extensions import db, get_redis
 from app.jobs.context import AppJob
 from app.jobs.queues import WORKER_QUEUES, get_queue
 from app.payments.models import Payment
 from tests.conftest import login_as
+from tests.factories import make_course
 
 
 def run_jobs(max_rounds: int = 10) -> int:
@@ -64,6 +65,19 @@ def payment_token(location: str) -> str:
     found = re.search(r"/pay/([0-9a-f-]{36})", location)
     assert found, location
     return found.group(1)
+
+
+def paid_course_order(
+    client: FlaskClient, session: Session, user: User, title: str = "Refundable"
+) -> tuple[Order, int]:
+    """A one-course order paid through the sandbox and fulfilled by a worker; (order, course id)
+    (the refund form names courses, not order lines)."""
+    course = make_course(title, prices={"USD": 2000})
+    pay_with_sandbox(client, user, [course.id])
+    run_jobs()
+    order = order_of(session, user)
+    assert order.status is OrderStatus.PAID
+    return order, course.id
 
 
 def pay_with_sandbox(

@@ -7,25 +7,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.checkout.models import OrderItem, OrderStatus
+from app.checkout.models import OrderStatus
 from app.payments.models import Refund
-from tests.factories import make_course
-from tests.payments.conftest import (
-    order_of,
-    pay_with_sandbox,
-    run_jobs,
-)
+from tests.payments.conftest import order_of, paid_course_order
 
 HX = {"HX-Request": "true"}
 
 
 def _paid(client: FlaskClient, db_session: Session, buyer: User) -> tuple[str, int]:
-    pay_with_sandbox(client, buyer, [make_course("Refundable", prices={"USD": 2000}).id])
-    run_jobs()
-    order = order_of(db_session, buyer)
-    assert order.status is OrderStatus.PAID
-    item = db_session.scalars(select(OrderItem.id).where(OrderItem.order_id == order.id)).one()
-    return order.token, item
+    order, course_id = paid_course_order(client, db_session, buyer)
+    return order.token, course_id
 
 
 def _refunds(db_session: Session) -> int:
@@ -47,9 +38,11 @@ def test_no_course_and_no_confirmation_show_both_errors(
 def test_missing_confirmation_with_htmx_returns_the_form_with_its_error(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
-    order, item = _paid(client, db_session, buyer)
+    order, course_id = _paid(client, db_session, buyer)
     fragment = client.post(
-        f"/orders/{order}/refund", data={"courses": str(item), "request_key": "r" * 20}, headers=HX
+        f"/orders/{order}/refund",
+        data={"courses": str(course_id), "request_key": "r" * 20},
+        headers=HX,
     )
     assert fragment.status_code == 422 and "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<form id="refund-form"')
@@ -62,8 +55,8 @@ def test_missing_confirmation_with_htmx_returns_the_form_with_its_error(
 def test_preview_with_htmx_is_the_form(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
-    order, item = _paid(client, db_session, buyer)
-    fragment = client.get(f"/orders/{order}/refund?courses={item}", headers=HX)
+    order, course_id = _paid(client, db_session, buyer)
+    fragment = client.get(f"/orders/{order}/refund?courses={course_id}", headers=HX)
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<form id="refund-form"')
     assert "$20.00" in fragment.text and "Tick the box" not in fragment.text

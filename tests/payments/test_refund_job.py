@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
-from app.checkout.models import Order, OrderItem, OrderStatus
+from app.checkout.models import Order, OrderStatus
 from app.extensions import get_redis
 from app.jobs.queues import QueueName, get_queue
 from app.learning.models import Enrollment, EnrollmentStatus
@@ -19,23 +19,13 @@ from app.payments import jobs
 from app.payments.models import Payment, Refund, RefundStatus, SandboxSession, SandboxStatus
 from app.payments.providers import get_provider
 from app.payments.services.refunds import EXECUTE_REFUND, SEND_REFUND_NOTICE
-from tests.factories import make_course
-from tests.payments.conftest import (
-    order_of,
-    pay_with_sandbox,
-    run_jobs,
-)
+from tests.payments.conftest import order_of, paid_course_order, run_jobs
 
 HX = {"HX-Request": "true"}
 
 
 def _paid(client: FlaskClient, db_session: Session, buyer: User) -> tuple[Order, int]:
-    pay_with_sandbox(client, buyer, [make_course("Refund by job", prices={"USD": 2000}).id])
-    run_jobs()
-    order = order_of(db_session, buyer)
-    assert order.status is OrderStatus.PAID
-    course = db_session.scalars(select(OrderItem.course_id).where(OrderItem.order_id == order.id))
-    return order, course.one()
+    return paid_course_order(client, db_session, buyer, "Refund by job")
 
 
 def _ask(client: FlaskClient, order: Order, course_id: int, key: str = "job-form-0001") -> None:
