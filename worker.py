@@ -1,15 +1,19 @@
-"""Start an RQ worker on critical, default, media and low (in that priority) inside the app.
+"""Start the app's RQ workers: WORKER_PROCESSES processes (default one per core, at least 2),
+the first on the critical queue alone, the others on critical, default, media and low (in that
+priority). See app/jobs/pool.py.
 
 python worker.py [--burst] [--max-backoff SECONDS] [--sweep-every SECONDS]
+python worker.py --single [--queues critical,default]   # one process, no pool
 """
 
 import argparse
 
-from app import create_app
-from app.jobs.worker import MAX_BACKOFF_S, SWEEP_EVERY_S, run_worker
+from app.config import load_config
+from app.jobs.worker import MAX_BACKOFF_S, SWEEP_EVERY_S
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Start an RQ worker inside the app.")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Start RQ workers inside the app.")
     parser.add_argument("--burst", action="store_true", help="work until the queues are empty")
     parser.add_argument(
         "--max-backoff",
@@ -23,5 +27,23 @@ if __name__ == "__main__":
         default=SWEEP_EVERY_S,
         help="seconds between two sweeps of stuck webhook events",
     )
-    args = parser.parse_args()
-    run_worker(create_app(), args.burst, args.sweep_every, args.max_backoff)
+    parser.add_argument("--single", action="store_true", help="one worker process, no pool")
+    parser.add_argument("--queues", default="", help="comma-separated (default: WORKER_QUEUES)")
+    return parser
+
+
+if __name__ == "__main__":
+    args = _parser().parse_args()
+    config = load_config()
+    # A burst run (tests, one-off drains) and a pool of one need no pool process.
+    if args.single or args.burst or config["WORKER_PROCESSES"] == 1:
+        from app import create_app
+        from app.jobs.worker import run_worker
+
+        overrides = {"WORKER_QUEUES": tuple(args.queues.split(","))} if args.queues else None
+        run_worker(create_app(overrides), args.burst, args.sweep_every, args.max_backoff)
+    else:
+        from app.jobs.pool import run_pool
+
+        extra = ["--max-backoff", str(args.max_backoff), "--sweep-every", str(args.sweep_every)]
+        run_pool(config, extra)

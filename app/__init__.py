@@ -19,7 +19,6 @@ from app.extensions import (
     limiter,
     limits_storage_uri,
     login_manager,
-    migrate,
 )
 
 # Domain packages with views, in DESIGN.md's import order.
@@ -40,7 +39,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _import_models()
     _register_blueprints(app)
-    _register_cli(app)
+    if app.config.get("CLI", True):  # a web server process leaves the commands out
+        _register_cli(app)
     return app
 
 
@@ -56,12 +56,16 @@ def _connect_services(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from app.core.logging import init_request_logging, setup_logging
+    from app.core.shared_cache import install_cache_hooks
     from app.core.web import init_web
     from app.jobs.queues import install_session_hooks
 
     setup_logging(app.config["LOG_LEVEL"])
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    if app.config.get("CLI", True):
+        from flask_migrate import Migrate  # Alembic and Mako: ~11 MB, for the CLI and tests
+
+        Migrate(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to continue."
@@ -73,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
     init_request_logging(app)
     init_web(app)
     install_session_hooks()
+    install_cache_hooks()
 
     from app.accounts.queries import get_session_user
 

@@ -73,6 +73,19 @@ def _pairs(raw: str) -> dict[str, str]:
     return {k.strip().upper(): v.strip() for k, v in pairs}
 
 
+def engine_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """SQLAlchemy engine settings. No pre-ping: it costs a round trip on every checkout, and a
+    dropped connection already fails only the request that meets it (app/core/web.py)."""
+    # PostgreSQL's default random_page_cost (4.0) models spinning disks and makes the planner
+    # scan every course's TOASTed search vector instead of using the GIN index (bench/search.py).
+    cost = _float(env, "DB_RANDOM_PAGE_COST", 1.1)
+    return {
+        "pool_pre_ping": False,
+        "pool_size": _int(env, "DB_POOL_SIZE", 5),
+        "connect_args": {"options": f"-c random_page_cost={cost}"},
+    }
+
+
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment (and a local .env) plus explicit overrides."""
     load_dotenv(ROOT / ".env", override=False)
@@ -100,7 +113,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "CART_IDLE_HOURS": _int(env, "CART_IDLE_HOURS", 24),
         "CART_ESTIMATE_TTL": _int(env, "CART_ESTIMATE_TTL", 300),
         # Flask and extensions
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
@@ -134,6 +147,21 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WORKER_MAINTENANCE_INTERVAL": _int(env, "WORKER_MAINTENANCE_INTERVAL", 60),
         "WORKER_JOB_MONITORING_INTERVAL": _int(env, "WORKER_JOB_MONITORING_INTERVAL", 10),
+        # `python worker.py` runs this many worker processes (0: one per CPU core, at least 2),
+        # the first WORKER_CRITICAL_PROCESSES of them on the critical queue alone.
+        "WORKER_PROCESSES": _int(env, "WORKER_PROCESSES", 0),
+        "WORKER_CRITICAL_PROCESSES": _int(env, "WORKER_CRITICAL_PROCESSES", 1),
+        # The queues one worker process takes jobs from, highest priority first.
+        "WORKER_QUEUES": tuple(
+            q.strip()
+            for q in env.get("WORKER_QUEUES", "critical,default,media,low").split(",")
+            if q.strip()
+        ),
+        # How long a stopping worker may finish its current job before it is killed.
+        "WORKER_STOP_TIMEOUT": _float(env, "WORKER_STOP_TIMEOUT", 30.0),
+        # A job still running this long after its timeout (JobTimeoutException did not end
+        # it) kills its worker process, which the pool replaces (app/jobs/timeouts.py).
+        "WORKER_HARD_TIMEOUT_GRACE": _float(env, "WORKER_HARD_TIMEOUT_GRACE", 30.0),
         "PUBLIC_URL": env.get("PUBLIC_URL", "").rstrip("/"),
         # Payments
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),

@@ -51,6 +51,12 @@ class Child:
 
 
 class Supervisor:
+    # False (the worker pool): children stay in our process group, so a kill of the group
+    # (`kill -9 -PGID`, or `flask dev` stopping the worker) reaches all of them.
+    own_groups = True
+    stop_timeout = STOP_TIMEOUT
+    label = "dev"
+
     def __init__(
         self,
         commands: Mapping[str, list[str]],
@@ -80,9 +86,8 @@ class Supervisor:
         whatever of each group is left."""
         live = [c for c in self.children if c.running()]
         for child in live:
-            assert child.process is not None
-            _signal_group(child.process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
+            self._signal(child, signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
         for child in live:
             assert child.process is not None
             while child.process.poll() is None and time.monotonic() < deadline:
@@ -90,7 +95,7 @@ class Supervisor:
                     break
         for child in self.children:
             if child.process is not None:
-                _signal_group(child.process.pid, signal.SIGKILL)
+                self._signal(child, signal.SIGKILL)
                 child.process.wait()
                 self.say(f"{child.name} stopped ({describe(child.process.returncode)})")
         for child in self.children:
@@ -98,7 +103,7 @@ class Supervisor:
                 pump.join(timeout=1)
 
     def say(self, message: str) -> None:
-        sys.stdout.write(f"{'dev':>6} | {message}\n")
+        sys.stdout.write(f"{self.label:>6} | {message}\n")
         sys.stdout.flush()
 
     def _spawn(self, child: Child) -> None:
@@ -108,8 +113,8 @@ class Supervisor:
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            start_new_session=self.own_groups,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
         child.started_at = time.monotonic()
         assert child.process.stdout is not None
@@ -122,13 +127,23 @@ class Supervisor:
         assert child.process is not None
         code = child.process.returncode
         # What the child left in its group (gunicorn workers hold the port) goes with it.
-        _signal_group(child.process.pid, signal.SIGKILL)
+        self._signal(child, signal.SIGKILL)
         if now - child.started_at >= STABLE_AFTER:
             child.quick_deaths = 0
         delay = child.next_delay()
         child.quick_deaths += 1
         child.process, child.restart_at = None, now + delay
         self.say(f"{child.name} exited ({describe(code)}); restarting in {delay:g} s")
+
+    def _signal(self, child: Child, sig: signal.Signals) -> None:
+        """The child's process group, or the child alone when it shares ours."""
+        if child.process is None:
+            return
+        if self.own_groups:
+            _signal_group(child.process.pid, sig)
+        elif child.process.poll() is None:  # never a reaped pid: it may be another's now
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(child.process.pid, sig)
 
     def _pump(self, name: str, stream: IO[bytes]) -> None:
         colour = self.colours.get(name, "")
@@ -178,7 +193,7 @@ class SignalFlag:
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the forked child, before exec: SIGTERM when the supervisor dies (Linux prctl)."""
     if _libc is not None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

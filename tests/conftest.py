@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app, embedded
 from app.config import ROOT
+from app.core import shared_cache
 from app.extensions import db
 from tests.fakes.fixtures import razorpay_double, stripe_double  # noqa: F401 - shared fixtures
 
@@ -106,6 +107,8 @@ def app(service_urls: dict[str, str]) -> Flask:
 @pytest.fixture(autouse=True)
 def _clean_redis(app: Flask) -> None:
     Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    # Each test rolls its rows back: what this process cached of them must go too.
+    shared_cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
 from app.catalog.models import Category, Course, CourseStatus
-from app.catalog.queries import CourseSearch, search_courses
+from app.catalog.search import CourseSearch, search_courses
 from app.demo import seed_demo
 from app.extensions import db
 
@@ -31,7 +31,7 @@ def test_seed_demo_is_complete_and_idempotent(app: Flask, db_session: Session) -
     assert 30 <= published < 40
     hits = search_courses(CourseSearch(q="python"), "USD", 50)
     assert hits.total >= 2
-    assert "python" in hits.items[0].course.title.lower()
+    assert "python" in hits.items[0].title.lower()
 
 
 def test_seed_demo_is_refused_in_production(app: Flask, db_session: Session) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cart.pricing import CouponKind
 from app.catalog.models import Course
+from app.core import shared_cache
 from app.core.models import TimestampMixin, str_enum, utcnow
 from app.core.security import new_token
 from app.extensions import db
@@ -235,3 +236,7 @@ class SalePrice(db.Model):  # type: ignore[name-defined,misc]
     amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (CheckConstraint("amount_minor >= 0", name="amount_not_negative"),)
+
+
+# Writes to these end the cached running campaigns (app/cart/shared.py).
+shared_cache.watch("sales", Sale, SaleCategory, SalePrice)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
@@ -24,6 +24,7 @@ from app.cart.pricing import (
     price_cart,
 )
 from app.catalog.models import Course
+from app.catalog.queries import Priced
 from app.core.models import utcnow
 from app.extensions import db
 from app.learning.queries import owned_course_ids
@@ -108,6 +109,15 @@ def list_active_campaigns(currency: str, now: datetime | None = None) -> list[Ca
     return [_campaign(sale, currency) for sale in db.session.scalars(stmt)]
 
 
+def next_sale_change(now: datetime | None = None) -> datetime | None:
+    """The next moment a sale starts or ends: until then the running campaigns stay the same."""
+    now = now or utcnow()
+    starts = select(func.min(Sale.starts_at)).where(Sale.active.is_(True), Sale.starts_at > now)
+    ends = select(func.min(Sale.ends_at)).where(Sale.active.is_(True), Sale.ends_at > now)
+    row = db.session.execute(select(starts.scalar_subquery(), ends.scalar_subquery())).one()
+    return min((moment for moment in row if moment is not None), default=None)
+
+
 def _campaign(sale: Sale, currency: str) -> Campaign:
     return Campaign(
         slug=sale.slug,
@@ -120,7 +130,7 @@ def _campaign(sale: Sale, currency: str) -> Campaign:
     )
 
 
-def course_line(course: Course, currency: str) -> Line | None:
+def course_line(course: Priced, currency: str) -> Line | None:
     """The course as a pricing line in the currency, or None when it has no price there."""
     price = course.price_in(currency)
     if price is None:
@@ -144,7 +154,7 @@ class SaleDisplay:
 
 
 def sale_displays(
-    courses: Sequence[Course], currency: str, campaigns: Sequence[Campaign]
+    courses: Sequence[Priced], currency: str, campaigns: Sequence[Campaign]
 ) -> dict[int, SaleDisplay]:
     """Sale prices of the given courses in the currency, by course id (only those on sale)."""
     shown: dict[int, SaleDisplay] = {}
@@ -233,6 +243,17 @@ def purchase_state(
 
 
 def load_course(course_id: int | None) -> Course | None:
-    """A course with its prices (what adding it to a cart needs)."""
-    stmt = select(Course).where(Course.id == course_id).options(selectinload(Course.prices))
-    return db.session.scalars(stmt).first()
+    """A course with its prices (what adding it to a cart needs); no query when this session
+    already holds it with them."""
+    if course_id is None:
+        return None
+    course = db.session.get(Course, course_id, options=[joinedload(Course.prices)])
+    if course is not None and "prices" in inspect(course).unloaded:
+        stmt = (
+            select(Course)
+            .where(Course.id == course_id)
+            .options(selectinload(Course.prices))
+            .execution_options(populate_existing=True)
+        )
+        course = db.session.scalars(stmt).first()
+    return course

@@ -14,7 +14,6 @@ from app.cart import bp, queries, services
 from app.cart.forms import AddToCartForm, CountryForm, CouponForm, CurrencyForm, EmptyForm
 from app.cart.web import anonymous_cart, current_cart, set_cart_cookie
 from app.catalog.models import Course
-from app.catalog.queries import get_course_page
 from app.core.errors import DomainError
 from app.core.htmx import redirect_to, render
 from app.core.security import is_safe_redirect
@@ -25,12 +24,15 @@ UPDATED = "cart-updated"
 bp.after_app_request(set_cart_cookie)
 
 
-@bp.app_context_processor
-def _cart_badge() -> dict[str, int]:
-    if not has_request_context():
-        return {}
+def _count_in_cart() -> int:
     cart = current_cart()
-    return {"cart_count": queries.count_items(cart.id) if cart else 0}
+    return queries.count_items(cart.id) if cart is not None else 0
+
+
+@bp.app_context_processor
+def _cart_badge() -> dict[str, object]:
+    # A function: only a page that shows the badge pays for the count.
+    return {"cart_count": _count_in_cart} if has_request_context() else {}
 
 
 @user_logged_in.connect
@@ -98,11 +100,12 @@ def add_item() -> ResponseReturnValue:
     with committing(catch=True, savepoint=True) as unit:
         services.add_course(cart, course.id, viewer())
     if unit.error is not None:
-        return _refused(get_course_page(course.slug) or course, unit.error)
+        return _refused(queries.load_course(course.id) or course, unit.error)
     if not request.htmx:
         flash(f"“{course.title}” is in your cart.", "success")
         return redirect_to(_back(url_for("cart.cart_page")))
-    response = _add_button(get_course_page(course.slug) or course, 200, None)
+    # The commit expired the course: load it again, with its prices.
+    response = _add_button(queries.load_course(course.id) or course, 200, None)
     response.headers["HX-Trigger"] = UPDATED
     return response
 

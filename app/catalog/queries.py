@@ -2,84 +2,130 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    exists,
-    false,
-    func,
-    literal,
-    literal_column,
-    select,
-)
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, literal_column, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
-from app.catalog.models import Category, Chapter, Course, CoursePrice, CourseStatus, Lecture
+from app.catalog.models import (
+    LANGUAGES,
+    Category,
+    Chapter,
+    Course,
+    CourseLevel,
+    CoursePrice,
+    CourseStatus,
+    Lecture,
+)
 from app.core.money import Money
-from app.core.pagination import Page, paginate
 from app.extensions import db
 
 
-class Sort(StrEnum):
-    RELEVANCE = "relevance"
-    NEWEST = "newest"
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
+class PriceRow(Protocol):
+    @property
+    def currency(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+    @property
+    def list_amount_minor(self) -> int | None: ...
+
+
+class Priced(Protocol):
+    """What pricing needs of a course: a Course row, or a catalog card."""
 
     @property
-    def label(self) -> str:
-        return {
-            "relevance": "Best match",
-            "newest": "Newest",
-            "price_asc": "Price: low to high",
-            "price_desc": "Price: high to low",
-        }[self.value]
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def category_id(self) -> int | None: ...
+    @property
+    def prices(self) -> Sequence[PriceRow]: ...
+    def price_in(self, currency: str) -> PriceRow | None: ...
 
 
 @dataclass(frozen=True)
-class CourseSearch:
-    q: str = ""
-    category: str = ""
-    level: str = ""
-    language: str = ""
-    price: str = ""  # "", "free" or "paid"
-    currency: str = ""  # only courses priced in this currency
-    sort: Sort = Sort.RELEVANCE
-    page: int = 1
-
-    def as_params(self, **changes: Any) -> dict[str, Any]:
-        """Query-string parameters for this search (empty ones left out), with changes."""
-        values = {
-            "q": self.q,
-            "category": self.category,
-            "level": self.level,
-            "language": self.language,
-            "price": self.price,
-            "currency": self.currency,
-            "sort": self.sort.value if self.sort is not Sort.RELEVANCE else "",
-            "page": self.page if self.page > 1 else "",
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None, 1)}
-
-    @property
-    def is_filtered(self) -> bool:
-        return bool(self.q or self.category or self.level or self.language or self.price)
+class CardPrice:
+    currency: str
+    amount_minor: int
+    list_amount_minor: int | None
 
 
 @dataclass(frozen=True)
 class CourseCard:
-    course: Course
+    """A course as a catalog card shows it: plain values read by one Core statement (no ORM
+    objects to build), hashable, so the card's rendered HTML can be cached by it."""
+
+    id: int
+    slug: str
+    title: str
+    cover_image: str | None
+    level: CourseLevel
+    language: str
     lecture_count: int
     duration_s: int
+    category_id: int | None
+    category_name: str | None
+    teacher_name: str
+    prices: tuple[CardPrice, ...]
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(self.language, self.language)
+
+    def price_in(self, currency: str) -> CardPrice | None:
+        return next((p for p in self.prices if p.currency == currency), None)
+
+
+_CARD_PRICES = (
+    select(
+        func.coalesce(
+            func.json_agg(
+                literal_column(
+                    "json_build_array(course_prices.currency, course_prices.amount_minor, "
+                    "course_prices.list_amount_minor) ORDER BY course_prices.currency"
+                )
+            ),
+            literal_column("'[]'::json"),
+        )
+    )
+    .where(CoursePrice.course_id == Course.id)
+    .correlate(Course)
+    .scalar_subquery()
+)
+CARD_COLUMNS = (
+    Course.id,
+    Course.slug,
+    Course.title,
+    Course.cover_image,
+    Course.level,
+    Course.language,
+    Course.lecture_count,
+    Course.duration_s,
+    Course.category_id,
+    Category.name,
+    User.name,
+    _CARD_PRICES,
+)
+
+
+def card_select(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """Published courses with what a card shows (teacher, category, every price), one row each."""
+    return (
+        select(*CARD_COLUMNS)
+        .join(User, User.id == Course.teacher_id)
+        .outerjoin(Category, Category.id == Course.category_id)
+        .where(Course.status == CourseStatus.PUBLISHED, *where)
+    )
+
+
+def card_from(row: Row[Any]) -> CourseCard:
+    *values, prices = tuple(row)[: len(CARD_COLUMNS)]
+    values.append(tuple(CardPrice(c, int(a), p) for c, a, p in prices))
+    return CourseCard(*values)
 
 
 @dataclass(frozen=True)
@@ -97,7 +143,7 @@ class PriceView:
 
 
 def price_view(
-    course: Course, currency: str, sale_price: int | None = None, sale_name: str | None = None
+    course: Priced, currency: str, sale_price: int | None = None, sale_name: str | None = None
 ) -> PriceView:
     """The course's price in the currency (a sale price when one runs), or another currency's."""
     row = course.price_in(currency)
@@ -115,141 +161,47 @@ def price_view(
     return PriceView(price=None, list_price=None, other=other)
 
 
-# Weights for D, C, B, A: a title hit (A) outranks many description hits (C).
-RANK_WEIGHTS: ColumnElement[Any] = literal_column("'{0.02, 0.05, 0.3, 1.0}'::float4[]")
-# Letters and digits only: tsquery operators (& | ! ( ) : * < -> ') never reach to_tsquery.
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-MAX_QUERY_LENGTH = 200
-MAX_QUERY_WORDS = 8
+def _cards(rows: Iterable[Row[Any]]) -> list[CourseCard]:
+    return [card_from(row) for row in rows]
 
 
-def search_words(text: str) -> list[str]:
-    """The words of a search, lower-cased: "c++ & (sql)" gives ["c", "sql"]."""
-    return [w.lower() for w in _WORD.findall(text)][:MAX_QUERY_WORDS]
-
-
-def _word_query(config: str, word: str) -> ColumnElement[Any]:
-    # A one-letter prefix matches nearly everything, so "c" (from "c++") must be a whole word.
-    suffix = ":*" if len(word) > 1 else ""
-    return func.to_tsquery(config, func.public.cf_unaccent(word).concat(suffix))
-
-
-def search_query(text: str) -> ColumnElement[Any] | None:
-    """A tsquery matching every word as a prefix, stemmed (english) or whole (simple), accents
-    folded as in Course.search_vector; None when the text has no word at all."""
-    words = search_words(text)
-    if not words:
-        return None
-    parts = [_word_query("english", w).op("||")(_word_query("simple", w)) for w in words]
-    query = parts[0]
-    for part in parts[1:]:
-        query = query.op("&&")(part)
-    return query
-
-
-def _stats_subquery() -> Any:
+def _newest_ids(where: Sequence[ColumnElement[bool]], limit: int) -> Select[Any]:
     return (
-        select(
-            Chapter.course_id.label("course_id"),
-            func.count(Lecture.id).label("lecture_count"),
-            func.coalesce(func.sum(Lecture.duration_s), 0).label("duration_s"),
-        )
-        .join(Lecture, Lecture.chapter_id == Chapter.id)
-        .group_by(Chapter.course_id)
-        .subquery()
-    )
-
-
-def _card_select(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    stats = _stats_subquery()
-    return (
-        select(
-            Course,
-            func.coalesce(stats.c.lecture_count, 0),
-            func.coalesce(stats.c.duration_s, 0),
-        )
-        .outerjoin(stats, stats.c.course_id == Course.id)
+        select(Course.id)
         .where(Course.status == CourseStatus.PUBLISHED, *where)
-        .options(
-            joinedload(Course.teacher),
-            joinedload(Course.category),
-            selectinload(Course.prices),
-        )
+        .order_by(Course.published_at.desc(), Course.id)
+        .limit(limit)
     )
 
 
-def _cards(rows: Sequence[Any]) -> list[CourseCard]:
-    return [CourseCard(course=r[0], lecture_count=int(r[1]), duration_s=int(r[2])) for r in rows]
-
-
-def _filters(search: CourseSearch) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if search.category:
-        where.append(Course.category.has(Category.slug == search.category))
-    if search.level:
-        where.append(Course.level == search.level)
-    if search.language:
-        where.append(Course.language == search.language)
-    paid = exists().where(CoursePrice.course_id == Course.id, CoursePrice.amount_minor > 0)
-    if search.price == "paid":
-        where.append(paid)
-    elif search.price == "free":
-        where.append(and_(~paid, exists().where(CoursePrice.course_id == Course.id)))
-    if search.currency:
-        where.append(
-            exists().where(
-                CoursePrice.course_id == Course.id, CoursePrice.currency == search.currency
-            )
-        )
-    return where
-
-
-def search_courses(search: CourseSearch, currency: str, per_page: int) -> Page[CourseCard]:
-    """Published courses matching the search, one page of cards, in three queries."""
-    where = _filters(search)
-    tsquery = search_query(search.q)
-    if search.q and tsquery is None:
-        where.append(false())  # only symbols: nothing to look for, not "everything"
-    stmt = _card_select(where)
-    rank: ColumnElement[Any] = literal(0)
-    if tsquery is not None:
-        stmt = stmt.where(Course.search_vector.op("@@")(tsquery))
-        rank = func.ts_rank(RANK_WEIGHTS, Course.search_vector, tsquery)
-    sort = search.sort
-    if sort is Sort.RELEVANCE and tsquery is None:
-        sort = Sort.NEWEST
-    price = (
-        select(CoursePrice.amount_minor)
-        .where(CoursePrice.course_id == Course.id, CoursePrice.currency == currency)
-        .correlate(Course)
-        .scalar_subquery()
-    )
-    order = {
-        Sort.RELEVANCE: [rank.desc(), Course.published_at.desc()],
-        Sort.NEWEST: [Course.published_at.desc().nulls_last()],
-        Sort.PRICE_ASC: [price.asc().nulls_last()],
-        Sort.PRICE_DESC: [price.desc().nulls_last()],
-    }[sort]
-    stmt = stmt.order_by(*order, Course.id)
-    page = paginate(db.session(), stmt, search.page, per_page)
-    return Page(items=_cards(page.items), page=page.page, per_page=per_page, total=page.total)
+def _newest_cards(ids: Select[Any]) -> list[CourseCard]:
+    stmt = card_select([Course.id.in_(ids)]).order_by(Course.published_at.desc(), Course.id)
+    return _cards(db.session.execute(stmt))
 
 
 def list_featured(limit: int = 6) -> list[CourseCard]:
     """Featured published courses, newest first."""
-    stmt = _card_select([Course.is_featured.is_(True)])
-    return _cards(db.session.execute(stmt.order_by(Course.published_at.desc()).limit(limit)).all())
+    return _newest_cards(_newest_ids([Course.is_featured.is_(True)], limit))
 
 
 def list_newest(limit: int = 8) -> list[CourseCard]:
     """The most recently published courses."""
-    stmt = _card_select([]).order_by(Course.published_at.desc(), Course.id.desc()).limit(limit)
-    return _cards(db.session.execute(stmt).all())
+    return _newest_cards(_newest_ids([], limit))
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    """A category's display fields, detached from any session (it may be cached)."""
+
+    id: int
+    slug: str
+    name: str
+    icon: str
 
 
 @dataclass(frozen=True)
 class CategorySummary:
-    category: Category
+    category: CategoryView
     course_count: int
 
 
@@ -262,7 +214,10 @@ def list_categories() -> list[CategorySummary]:
         .scalar_subquery()
     )
     rows = db.session.execute(select(Category, count).order_by(Category.position, Category.name))
-    return [CategorySummary(category=r[0], course_count=int(r[1])) for r in rows]
+    return [
+        CategorySummary(CategoryView(c.id, c.slug, c.name, c.icon), course_count=int(n))
+        for c, n in rows
+    ]
 
 
 def list_courses_by_category(per_category: int = 4) -> dict[int, list[CourseCard]]:
@@ -277,11 +232,11 @@ def list_courses_by_category(per_category: int = 4) -> dict[int, list[CourseCard
         .where(Course.status == CourseStatus.PUBLISHED)
         .subquery()
     )
-    stmt = _card_select([Course.id.in_(select(ranked.c.id).where(ranked.c.n <= per_category))])
+    stmt = card_select([Course.id.in_(select(ranked.c.id).where(ranked.c.n <= per_category))])
     grouped: dict[int, list[CourseCard]] = {}
-    for card in _cards(db.session.execute(stmt.order_by(Course.published_at.desc())).all()):
-        if card.course.category_id is not None:
-            grouped.setdefault(card.course.category_id, []).append(card)
+    for card in _cards(db.session.execute(stmt.order_by(Course.published_at.desc(), Course.id))):
+        if card.category_id is not None:
+            grouped.setdefault(card.category_id, []).append(card)
     return grouped
 
 
@@ -292,19 +247,56 @@ def can_view(course: Course, user: User | None) -> bool:
     return user is not None and (user.is_admin or user.id == course.teacher_id)
 
 
+# Built once: building and hashing a statement with loader options costs more than running it.
+_COURSE_PAGE = (
+    select(Course)
+    .where(Course.slug == bindparam("slug"))
+    .options(joinedload(Course.teacher), joinedload(Course.category), joinedload(Course.prices))
+)
+
+
 def get_course_page(slug: str) -> Course | None:
-    """A course with everything its page shows (teacher, category, prices, curriculum)."""
-    stmt = (
-        select(Course)
-        .where(Course.slug == slug)
-        .options(
-            joinedload(Course.teacher),
-            joinedload(Course.category),
-            selectinload(Course.prices),
-            selectinload(Course.chapters).selectinload(Chapter.lectures),
-        )
-    )
-    return db.session.scalars(stmt).first()
+    """A course with its teacher, category and prices (list_curriculum has the rest)."""
+    return db.session.scalars(_COURSE_PAGE, {"slug": slug}).unique().first()
+
+
+@dataclass(frozen=True)
+class LectureView:
+    title: str
+    is_preview: bool
+    duration_s: int
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    position: int
+    title: str
+    lectures: tuple[LectureView, ...]
+
+    @property
+    def duration_s(self) -> int:
+        return sum(lecture.duration_s for lecture in self.lectures)
+
+
+_CURRICULUM = (
+    select(Chapter.id, Chapter.position, Chapter.title, Lecture.title, Lecture.is_preview)
+    .add_columns(Lecture.duration_s, Lecture.id)
+    .outerjoin(Lecture, Lecture.chapter_id == Chapter.id)
+    .where(Chapter.course_id == bindparam("course_id"))
+    .order_by(Chapter.position, Chapter.id, Lecture.position, Lecture.id)
+)
+
+
+def list_curriculum(course_id: int) -> list[ChapterView]:
+    """The course's chapters with their lectures, in order, as plain values (one statement)."""
+    chapters: dict[int, tuple[int, str, list[LectureView]]] = {}
+    for chapter_id, position, title, lecture, preview, seconds, lecture_id in db.session.execute(
+        _CURRICULUM, {"course_id": course_id}
+    ):
+        entry = chapters.setdefault(chapter_id, (position, title, []))
+        if lecture_id is not None:
+            entry[2].append(LectureView(lecture, preview, seconds))
+    return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
 
 
 def get_course_by_slug(slug: str) -> Course | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
 
 from flask import abort, current_app, url_for
 from flask.typing import ResponseReturnValue
@@ -10,24 +11,35 @@ from htmx_flask import request
 
 from app.accounts.access import viewer
 from app.cart.forms import AddToCartForm
-from app.cart.queries import SaleDisplay, list_active_campaigns, purchase_state, sale_displays
+from app.cart.queries import SaleDisplay, purchase_state, sale_displays
+from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
-from app.catalog import bp, queries
+from app.catalog import bp, queries, shared
+from app.catalog.cards import course_card_html
 from app.catalog.models import LANGUAGES, CourseLevel
-from app.catalog.queries import CourseCard, CourseSearch, Sort
-from app.core.htmx import render
+from app.catalog.queries import Priced
+from app.catalog.search import (
+    MAX_QUERY_LENGTH,
+    CourseSearch,
+    Sort,
+    search_courses,
+    search_words,
+)
+from app.core.htmx import render, wants_partial
 from app.core.pagination import clamp_page
+from app.core.readonly import read_only
 from app.core.visitor import visitor_currency
 
 bp.add_app_template_global(queries.price_view, "price_view")
+bp.add_app_template_global(course_card_html, "course_card_html")
 
 
-def _sales(cards: Iterable[CourseCard], currency: str) -> dict[int, SaleDisplay]:
-    courses = [card.course for card in cards]
-    return sale_displays(courses, currency, list_active_campaigns(currency))
+def _sales(courses: Sequence[Priced], currency: str) -> dict[int, SaleDisplay]:
+    return sale_displays(courses, currency, display_campaigns(currency))
 
 
 @bp.route("/")
+@read_only
 def home() -> ResponseReturnValue:
     currency = visitor_currency()
     featured, newest = queries.list_featured(), queries.list_newest()
@@ -38,7 +50,7 @@ def home() -> ResponseReturnValue:
         "catalog/home.html",
         featured=featured,
         newest=newest,
-        categories=queries.list_categories(),
+        categories=shared.categories(),
         by_category=by_category,
         currency=currency,
         sales=_sales(shown, currency),
@@ -51,7 +63,7 @@ def _search_from_args() -> CourseSearch:
     price = args.get("price", "")
     currency = args.get("currency", "").upper()
     return CourseSearch(
-        q=args.get("q", "").strip()[: queries.MAX_QUERY_LENGTH].strip(),
+        q=args.get("q", "").strip()[:MAX_QUERY_LENGTH].strip(),
         category=args.get("category", "")[:80],
         level=args.get("level", "") if args.get("level") in set(CourseLevel) else "",
         language=args.get("language", "") if args.get("language") in LANGUAGES else "",
@@ -65,12 +77,12 @@ def _search_from_args() -> CourseSearch:
 def _search_notices(search: CourseSearch) -> list[str]:
     """What the search did with the text that the visitor may not expect."""
     notices = []
-    if len(request.args.get("q", "").strip()) > queries.MAX_QUERY_LENGTH:
+    if len(request.args.get("q", "").strip()) > MAX_QUERY_LENGTH:
         notices.append(
-            f"Searches are limited to {queries.MAX_QUERY_LENGTH} characters: "
-            f"we searched for the first {queries.MAX_QUERY_LENGTH} characters."
+            f"Searches are limited to {MAX_QUERY_LENGTH} characters: "
+            f"we searched for the first {MAX_QUERY_LENGTH} characters."
         )
-    if search.q and not queries.search_words(search.q):
+    if search.q and not search_words(search.q):
         notices.append("Search for words made of letters or digits; symbols alone find nothing.")
     return notices
 
@@ -82,11 +94,25 @@ def _results_partial() -> tuple[str, int | None]:
     return "catalog/partials/results.html", None
 
 
+def _filter_choices() -> dict[str, Any]:
+    """What the filter sidebar offers; a fragment swap (results only) does not show it."""
+    if wants_partial():
+        return {}
+    return {
+        "categories": shared.categories(),
+        "languages": {code: LANGUAGES.get(code, code) for code in shared.languages()},
+        "levels": list(CourseLevel),
+        "sorts": list(Sort),
+    }
+
+
 @bp.route("/courses")
+@read_only
 def course_list() -> ResponseReturnValue:
     search = _search_from_args()
     currency = search.currency or visitor_currency()
-    results = queries.search_courses(search, currency, current_app.config["CATALOG_PAGE_SIZE"])
+    per_page = current_app.config["CATALOG_PAGE_SIZE"]
+    results = search_courses(search, currency, per_page, shared.filter_count(search))
     if results.page > results.pages:
         abort(404)  # a page past the end, e.g. an old link after courses were unpublished
     partial, start = _results_partial()
@@ -99,10 +125,7 @@ def course_list() -> ResponseReturnValue:
         notices=_search_notices(search),
         currency=currency,
         sales=_sales(results.items, currency),
-        categories=queries.list_categories(),
-        languages={code: LANGUAGES.get(code, code) for code in queries.list_languages()},
-        levels=list(CourseLevel),
-        sorts=list(Sort),
+        **_filter_choices(),
     )
     if request.htmx.target == "results":  # a filter change: show the clean, shareable URL
         response.headers["HX-Push-Url"] = url_for("catalog.course_list", **search.as_params())
@@ -110,13 +133,14 @@ def course_list() -> ResponseReturnValue:
 
 
 @bp.route("/courses/<slug>")
+@read_only
 def course_detail(slug: str) -> ResponseReturnValue:
     course = queries.get_course_page(slug)
     if course is None or not queries.can_view(course, viewer()):
         abort(404)
     user, cart = viewer(), current_cart()
     state = purchase_state(course, user, cart, visitor_currency())
-    sale = _sales([CourseCard(course, 0, 0)], state.currency).get(course.id)
+    sale = _sales([course], state.currency).get(course.id)
     price = queries.price_view(
         course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
     )
@@ -128,6 +152,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         state=state,
         form=AddToCartForm(),
         currency=state.currency,
-        lecture_count=sum(len(ch.lectures) for ch in course.chapters),
-        duration_s=sum(ch.duration_s for ch in course.chapters),
+        curriculum=queries.list_curriculum(course.id),
+        lecture_count=course.lecture_count,
+        duration_s=course.duration_s,
     )

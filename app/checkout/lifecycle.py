@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_, update
+
 from app.cart.services import redeem_coupon, release_coupon
 from app.checkout.carts import reclaim_from_cart, restore_cart
 from app.checkout.errors import OrderError
@@ -125,16 +127,22 @@ def fulfil_order(order: Order, source: str, now: datetime | None = None) -> Fulf
         return Fulfilment(done_before=True)
     free = order.total_minor == 0
     transition(order, S.COMPLETED if free else S.PAID, source)
+    # Set with the status, so both go out in one UPDATE (the flush before load_items); the
+    # transaction commits them together with the grants or not at all.
+    order.fulfilled_at = now or utcnow()
     granted: list[OrderItem] = []
     elsewhere: list[OrderItem] = []
     for item in load_items(order.id):
         if item.status is OrderItemStatus.ACTIVE:
             (granted if GRANTS[item.kind](order, item) else elsewhere).append(item)
-    if granted:
+    # An order has a coupon use exactly when it has coupon_id (both are set at checkout, by
+    # place_order): without one there is no redemption row to look up.
+    if order.coupon_id is None:
+        pass
+    elif granted:
         redeem_order_coupon(order)
     else:  # every line came from another order: nothing is kept, so the use goes back
         release_coupon(order.id)
-    order.fulfilled_at = now or utcnow()
     enqueue_after_commit(send_order_receipt, order.id, retry=NOTIFY_RETRY)
     if not free:
         enqueue_after_commit(record_conversion, order.id, queue=QueueName.LOW)
@@ -207,9 +215,17 @@ def expire_order(order: Order, note: str = "not paid in time") -> bool:
 
 
 def note_first_webhook(order_id: int, received_at: datetime) -> None:
-    """Remember when the first webhook about the order arrived (for the latency figure)."""
-    order = db.session.get(Order, order_id)
-    if order is not None and (
-        order.first_webhook_at is None or received_at < order.first_webhook_at
-    ):
-        order.first_webhook_at = received_at
+    """Remember when the first webhook about the order arrived (for the latency figure).
+
+    One conditional UPDATE (no SELECT first); a loaded order is refreshed from its RETURNING.
+    """
+    stmt = (
+        update(Order)
+        .where(
+            Order.id == order_id,
+            or_(Order.first_webhook_at.is_(None), Order.first_webhook_at > received_at),
+        )
+        .values(first_webhook_at=received_at)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(stmt)

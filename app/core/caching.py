@@ -36,5 +36,14 @@ def _is_form_page() -> bool:
     """A POST, or a page whose URL also takes a POST: a form with a session-bound CSRF token."""
     if request.method not in {"GET", "HEAD"}:
         return True
-    urls = current_app.url_map.bind_to_environ(request.environ)
-    return urls.test(request.path, method="POST")
+    # Whether a URL pattern also takes a POST is the same for every path it matches.
+    pattern = request.url_rule.rule if request.url_rule is not None else None
+    known: dict[str, bool] = current_app.extensions.setdefault("form_patterns", {})
+    if pattern is not None and pattern in known:
+        return known[pattern]
+    takes_post = current_app.url_map.bind_to_environ(request.environ).test(
+        request.path, method="POST"
+    )
+    if pattern is not None:
+        known[pattern] = takes_post
+    return takes_post

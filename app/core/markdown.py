@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-import nh3
-from markdown_it import MarkdownIt
+from functools import cache
+from typing import TYPE_CHECKING
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
-    ["table", "strikethrough"]
-)
+import nh3
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@cache
+def _md() -> MarkdownIt:
+    # Built on first use: pages only show stored HTML, and the parser is 6 MB a web worker.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).enable(
+        ["table", "strikethrough"]
+    )
+
 
 ALLOWED_TAGS = {
     "p",
@@ -37,7 +49,7 @@ ALLOWED_TAGS = {
 
 def render_markdown(source: str) -> str:
     """Markdown rendered and then sanitised with nh3 (links get rel=noopener, no raw HTML)."""
-    html = _md.render(source or "")
+    html = _md().render(source or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -11,14 +11,16 @@ from flask_wtf.csrf import CSRFError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.core.caching import init_caching
 from app.core.compression import init_compression
+from app.core.cookies import CookieSessionInterface
 from app.core.errors import DomainError, json_error
 from app.core.htmx import render, wants_partial
 from app.core.money import Money
+from app.core.readonly import init_read_only
 from app.core.static import init_static
 from app.core.validation import init_validation
 from app.core.visitor import visitor_currency, visitor_locale
@@ -83,6 +85,8 @@ def init_web(app: Flask) -> None:
     init_static(app)
     init_caching(app)
     init_validation(app)
+    init_read_only(app)
+    app.session_interface = CookieSessionInterface()
     app.after_request(_security_headers)
     _register_error_handlers(app)
     _register_template_helpers(app)
@@ -127,6 +131,18 @@ def _data_error(err: DataError) -> Response:
     return error_response(400, "Some of what you sent cannot be stored.", "bad_input")
 
 
+def _database_error(err: DBAPIError) -> Response:
+    # No pre-ping on checkout (a round trip per request): a connection PostgreSQL dropped
+    # (restart, failover) fails one request, and SQLAlchemy discards the pool it came from.
+    if not err.connection_invalidated:
+        raise err
+    db.session.rollback()
+    log.warning("event=database_connection_lost path=%s", request.path)
+    response = error_response(503, "We lost the database connection. Please try again.")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _http_error(err: HTTPException) -> Response | HTTPException:
     if err.code is None or err.code < 400:
         return err
@@ -140,6 +156,7 @@ def _register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RedisTimeoutError, _redis_down)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(HTTPException, _http_error)
 
 

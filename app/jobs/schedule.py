@@ -11,6 +11,7 @@ from app.payments.jobs import (
     expire_unpaid_orders,
     reconcile_payments,
     sweep_webhook_events,
+    warm_up_providers,
     write_daily_report,
 )
 
@@ -26,3 +27,5 @@ cron.register(write_daily_report, LOW, cron="15 0 * * *")
 # Run by every worker on start-up and each minute as well: webhooks are swept even when this
 # schedule is not running (sweeping is idempotent, see sweep_webhook_events).
 WORKER_SWEEPS = (sweep_webhook_events,)
+# Run once by every worker before its first job: what the first job would otherwise wait for.
+WORKER_WARMUPS = (warm_up_providers,)

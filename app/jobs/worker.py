@@ -1,5 +1,12 @@
 """Start an RQ worker for our queues inside the app; it rides out Redis outages.
 
+The worker runs each job in its own process (RQ's SimpleWorker: no work horse forked per job),
+in an app context over a pool of database connections that outlives the job. The job timeout
+is still enforced: RQ arms SIGALRM in this (main) thread around every job
+(UnixSignalDeathPenalty), and the job ends with JobTimeoutException; app/jobs/timeouts.py first
+cancels the query it waits on, and kills the process if the job still does not end.
+`app/jobs/pool.py` runs several of these processes; one of them takes critical jobs only.
+
 RQ's own loop retries a lost connection only while it waits for a job; a Redis error anywhere
 else (starting up, between jobs, shutting down) ends `Worker.work`. `run_worker` then backs off
 (1, 2, 4 … `max_backoff` s) and starts a fresh worker, until it is asked to stop.
@@ -12,22 +19,28 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import FrameType
 from typing import Any
 
 from flask import Flask
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rq import Worker
+from rq import SimpleWorker
 from rq.exceptions import StopRequested
+from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+from rq.scripts import release_lock
 
 from app.extensions import db, redis_client
 from app.jobs.context import AppJob, set_worker_app
-from app.jobs.queues import WORKER_QUEUES, get_queue
-from app.jobs.schedule import WORKER_SWEEPS
+from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
+from app.jobs.schedule import WORKER_SWEEPS, WORKER_WARMUPS
+from app.jobs.timeouts import CancellingDeathPenalty, track_connections
+from app.supervisor import die_with_parent
 
 log = logging.getLogger(__name__)
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
@@ -35,24 +48,35 @@ SWEEP_EVERY_S = 60.0
 MAX_BACKOFF_S = 30.0
 
 
-class AppWorker(Worker):
+class AppWorker(SimpleWorker):
     """A worker that remembers being asked to stop, so a return from `work()` without that
     request is known to be RQ giving up on Redis."""
 
     stop_requested = False
+    death_penalty_class = CancellingDeathPenalty
 
     def handle_warm_shutdown_request(self) -> None:
         self.stop_requested = True
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
 
 
+def worker_queues(app: Flask) -> list[QueueName]:
+    """The queues of WORKER_QUEUES, in our priority order whatever order they are named in."""
+    wanted = {str(name) for name in app.config.get("WORKER_QUEUES") or WORKER_QUEUES}
+    unknown = wanted - {q.value for q in WORKER_QUEUES}
+    if unknown:
+        raise ValueError(f"WORKER_QUEUES names unknown queues: {', '.join(sorted(unknown))}")
+    return [q for q in WORKER_QUEUES if q.value in wanted]
+
+
 def build_worker(app: Flask, name: str | None = None) -> AppWorker:
-    """A worker on critical > default > media > low, with our job class and maintenance interval."""
+    """A worker on WORKER_QUEUES (critical > default > media > low), with our job class and
+    maintenance interval."""
     # Its own client: RQ raises the socket timeout above its blocking-pop timeout, and the
     # app's client (used by the jobs) must keep its short one.
     connection = redis_client(app.config, socket_timeout=None)
     return AppWorker(
-        [get_queue(q, connection) for q in WORKER_QUEUES],
+        [get_queue(q, connection) for q in worker_queues(app)],
         connection=connection,
         job_class=AppJob,
         name=name,
@@ -60,6 +84,43 @@ def build_worker(app: Flask, name: str | None = None) -> AppWorker:
         maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
         job_monitoring_interval=app.config["WORKER_JOB_MONITORING_INTERVAL"],
     )
+
+
+def release_dead_schedulers(connection: Redis, queue_names: Iterable[str]) -> int:
+    """Free the scheduler locks of our queues held by a scheduler process of this host that
+    is gone (a worker killed with SIGKILL); the number freed.
+
+    RQ's lock outlives its holder by up to 61 s, and until then no worker fires the delayed
+    retries of those queues (a killed job's retry among them). A holder on another host, or
+    not registered yet, is left alone.
+    """
+    freed = 0
+    for name in queue_names:
+        key = RQScheduler.get_locking_key(name)
+        owner = connection.get(key)
+        if owner is None:
+            continue
+        token = owner.decode() if isinstance(owner, bytes) else str(owner)
+        info = {
+            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in connection.hgetall(SCHEDULER_KEY_TEMPLATE % token).items()
+        }
+        if info.get("hostname") != socket.gethostname() or not info.get("pid", "").isdigit():
+            continue
+        if not _alive(int(info["pid"])) and release_lock(connection, key, token):
+            log.warning("event=scheduler_lock_freed queue=%s dead_pid=%s", name, info["pid"])
+            freed += 1
+    return freed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def run_sweeps(app: Flask, sweeps: Sequence[Callable[[], Any]] = WORKER_SWEEPS) -> None:
@@ -104,6 +165,7 @@ def work_through_outages(app: Flask, burst: bool, max_backoff: float = MAX_BACKO
         try:
             worker = build_worker(app)  # talks to Redis (CLIENT SETNAME)
             backoff = min(1.0, max_backoff)
+            release_dead_schedulers(worker.connection, worker.queue_names())
             worker.work(burst=burst, with_scheduler=True)
             if burst or worker.stop_requested:
                 return
@@ -126,9 +188,14 @@ def run_worker(
     """Sweep once, then work until stopped; the scheduler thread makes delayed retries fire."""
     set_worker_app(app)
     with app.app_context():
-        # Each job runs in a forked horse: it must not reuse the parent's pooled connections.
+        # Jobs run in this process; should anything fork, the child opens its own connections.
         engine = db.engine
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        # RQ's scheduler process (forked by each worker) ends with its worker, even a killed one.
+        os.register_at_fork(after_in_child=die_with_parent)
+        track_connections(engine)  # a timed-out job's query is cancelled (app/jobs/timeouts.py)
+        CancellingDeathPenalty.hard_grace = app.config.get("WORKER_HARD_TIMEOUT_GRACE", 30.0)
+        run_sweeps(app, WORKER_WARMUPS)
         run_sweeps(app)
         if not burst:
             _stop_on_signal()

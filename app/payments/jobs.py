@@ -17,6 +17,7 @@ from app.jobs.queues import CRITICAL_RETRY, PendingJob, QueueName, enqueue_now
 from app.notifications.models import NotificationKind
 from app.notifications.services import notify
 from app.payments.models import Refund
+from app.payments.providers import configured
 from app.payments.providers.sandbox.hosted import store_sandbox_event
 from app.payments.providers.sandbox.models import get_session
 from app.payments.services import process_event
@@ -46,6 +47,12 @@ def process_webhook_event(event_id: int) -> str | None:
                       event_order_token(event_id), exc)  # fmt: skip
         raise
     return status.value if status else None
+
+
+def warm_up_providers() -> int:
+    """Worker start-up: build each configured provider once, so the first payment job of a
+    fresh worker does not pay for importing its SDK (Stripe's client: ~0.1-0.5 s)."""
+    return len(configured())
 
 
 def enqueue_webhook_processing(event_id: int) -> bool:

@@ -10,7 +10,7 @@ from app.cart.models import Cart
 from app.learning.models import EnrollmentSource
 from app.learning.services import grant_enrollment
 from tests.cart.conftest import make_coupon
-from tests.conftest import login_as
+from tests.conftest import QueryCounter, login_as
 from tests.factories import PASSWORD, make_course, make_user
 
 HX = {"HX-Request": "true"}
@@ -249,3 +249,27 @@ def test_remove_with_an_out_of_range_course_id_is_not_found(client: FlaskClient)
     assert client.post(f"/cart/items/{'9' * 30}/delete").status_code == 404
     assert client.post("/cart/items/2147483648/delete").status_code == 404
     assert client.post("/cart/items/2147483647/delete").status_code == 303
+
+
+def test_a_new_visitors_first_add_is_a_few_statements(
+    client: FlaskClient, count_queries: QueryCounter
+) -> None:
+    course = make_course("Go", prices={"USD": 2500})
+    count_queries.statements.clear()
+    assert client.post("/cart/items", data={"course_id": course.id}, headers=HX).status_code == 200
+    # The course with its prices, the new cart, its line; after the commit, the button's course
+    # and cart again and "is it in the cart?". A cart this request opened needs no duplicate
+    # check, no touch and no cached estimate forgotten.
+    tables = [" ".join(s.split()[:4]) for s in count_queries.statements]
+    assert [t.split()[0] for t in tables] == [
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "SELECT",
+        "SELECT",
+    ]
+    assert [t for t in tables if t.startswith("INSERT")] == [
+        "INSERT INTO carts (token,",
+        "INSERT INTO cart_items (cart_id,",
+    ]

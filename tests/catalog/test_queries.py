@@ -2,12 +2,12 @@ from sqlalchemy.orm import Session
 
 from app.catalog import queries
 from app.catalog.models import CourseLevel, CourseStatus
-from app.catalog.queries import CourseSearch, Sort
+from app.catalog.search import CourseSearch, Sort, search_courses
 from tests.factories import make_category, make_course
 
 
 def _titles(search: CourseSearch, currency: str = "USD", per_page: int = 50) -> list[str]:
-    return [c.course.title for c in queries.search_courses(search, currency, per_page).items]
+    return [c.title for c in search_courses(search, currency, per_page).items]
 
 
 def test_title_match_ranks_above_description_match(db_session: Session) -> None:
@@ -45,7 +45,7 @@ def test_drafts_and_archived_courses_are_never_listed(db_session: Session) -> No
     make_course("Draft Rust", status=CourseStatus.DRAFT)
     make_course("Archived Rust", status=CourseStatus.ARCHIVED)
     assert _titles(CourseSearch(q="rust")) == ["Visible Rust"]
-    assert [c.course.title for c in queries.list_newest()] == ["Visible Rust"]
+    assert [c.title for c in queries.list_newest()] == ["Visible Rust"]
 
 
 def test_filters(db_session: Session) -> None:
@@ -89,9 +89,9 @@ def test_pagination_and_stats(db_session: Session) -> None:
             days_ago=i,
             chapters=[("One", [("a", 60), ("b", 120)]), ("Two", [("c", 30)])],
         )
-    page = queries.search_courses(CourseSearch(page=2), "USD", 2)
+    page = search_courses(CourseSearch(page=2), "USD", 2)
     assert page.total == 5 and page.pages == 3 and page.has_next and page.has_prev
-    assert [c.course.title for c in page.items] == ["Course 2", "Course 3"]
+    assert [c.title for c in page.items] == ["Course 2", "Course 3"]
     assert (page.items[0].lecture_count, page.items[0].duration_s) == (3, 210)
 
 
@@ -112,4 +112,4 @@ def test_courses_by_category_are_limited_per_category(db_session: Session) -> No
     for i in range(6):
         make_course(f"C{i}", category=cat, days_ago=i)
     grouped = queries.list_courses_by_category(per_category=4)
-    assert [c.course.title for c in grouped[cat.id]] == ["C0", "C1", "C2", "C3"]
+    assert [c.title for c in grouped[cat.id]] == ["C0", "C1", "C2", "C3"]

@@ -14,15 +14,17 @@ from flask import current_app
 
 from app.payments.providers import sandbox
 from app.payments.providers.base import PaymentProvider, ProviderError
-from app.payments.providers.razorpay import RazorpayProvider
-from app.payments.providers.stripe import StripeProvider
 
 ProviderFactory = Callable[[Mapping[str, Any]], PaymentProvider | None]
 
 
+# The SDKs are imported when a provider is first built, not with the app: a web worker that
+# only serves the catalog never loads them (stripe, razorpay, requests and aiohttp are ~20 MB).
 def _stripe(cfg: Mapping[str, Any]) -> PaymentProvider | None:
     if not cfg["STRIPE_SECRET_KEY"]:
         return None
+    from app.payments.providers.stripe import StripeProvider
+
     return StripeProvider(
         cfg["STRIPE_SECRET_KEY"],
         cfg["STRIPE_WEBHOOK_SECRET"],
@@ -34,6 +36,8 @@ def _stripe(cfg: Mapping[str, Any]) -> PaymentProvider | None:
 def _razorpay(cfg: Mapping[str, Any]) -> PaymentProvider | None:
     if not cfg["RAZORPAY_KEY_ID"]:
         return None
+    from app.payments.providers.razorpay import RazorpayProvider
+
     return RazorpayProvider(
         cfg["RAZORPAY_KEY_ID"],
         cfg["RAZORPAY_KEY_SECRET"],

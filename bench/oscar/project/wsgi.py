@@ -1,0 +1,8 @@
+"""WSGI entry point for gunicorn (run with this folder as the working directory)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+application = get_wsgi_application()
