@@ -79,10 +79,13 @@ def engine_options(env: Mapping[str, str]) -> dict[str, Any]:
     # PostgreSQL's default random_page_cost (4.0) models spinning disks and makes the planner
     # scan every course's TOASTed search vector instead of using the GIN index (bench/search.py).
     cost = _float(env, "DB_RANDOM_PAGE_COST", 1.1)
+    # psycopg prepares a statement on its 5th run; a generic plan then skips planning, which
+    # for a full-text search (selectivity estimates over every lexeme) cost more than running it.
+    plans = env.get("DB_PLAN_CACHE_MODE", "force_generic_plan")
     return {
         "pool_pre_ping": False,
         "pool_size": _int(env, "DB_POOL_SIZE", 5),
-        "connect_args": {"options": f"-c random_page_cost={cost}"},
+        "connect_args": {"options": f"-c random_page_cost={cost} -c plan_cache_mode={plans}"},
     }
 
 

@@ -75,8 +75,10 @@ def badge() -> ResponseReturnValue:
     return render("cart/partials/cart_badge.html", "cart/partials/cart_badge.html")
 
 
-def _add_button(course: Course, status: int, message: str | None) -> Response:
-    state = queries.purchase_state(course, viewer(), current_cart(), visitor_currency())
+def _add_button(
+    course: Course, status: int, message: str | None, state: queries.PurchaseState | None = None
+) -> Response:
+    state = state or queries.purchase_state(course, viewer(), current_cart(), visitor_currency())
     return render(
         "cart/partials/add_button.html",
         "cart/partials/add_button.html",
@@ -84,7 +86,6 @@ def _add_button(course: Course, status: int, message: str | None) -> Response:
         course=course,
         state=state,
         message=message,
-        form=AddToCartForm(),
     )
 
 
@@ -97,15 +98,16 @@ def add_item() -> ResponseReturnValue:
     cart = current_cart(create=True)
     assert cart is not None
     # A refusal undoes the add only, so the cart opened above (on `g`) still renders the answer.
+    title, in_cart = course.title, queries.PurchaseState("in_cart", cart.currency)
     with committing(catch=True, savepoint=True) as unit:
         services.add_course(cart, course.id, viewer())
     if unit.error is not None:
         return _refused(queries.load_course(course.id) or course, unit.error)
     if not request.htmx:
-        flash(f"“{course.title}” is in your cart.", "success")
+        flash(f"“{title}” is in your cart.", "success")
         return redirect_to(_back(url_for("cart.cart_page")))
-    # The commit expired the course: load it again, with its prices.
-    response = _add_button(queries.load_course(course.id) or course, 200, None)
+    # Added, so the button says so: no need to load the course and cart the commit expired.
+    response = _add_button(course, 200, None, state=in_cart)
     response.headers["HX-Trigger"] = UPDATED
     return response
 

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from htmx_flask import request
 
 from app.accounts.access import viewer
-from app.cart.forms import AddToCartForm
 from app.cart.queries import SaleDisplay, purchase_state, sale_displays
 from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
@@ -150,7 +149,6 @@ def course_detail(slug: str) -> ResponseReturnValue:
         course=course,
         price=price,
         state=state,
-        form=AddToCartForm(),
         currency=state.currency,
         curriculum=queries.list_curriculum(course.id),
         lecture_count=course.lecture_count,

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.wrappers import Response
-from rq import Worker
 from sqlalchemy import text
 
 from app.core.models import utcnow
@@ -57,6 +56,8 @@ def scheduler_status() -> dict[str, Any]:
 
 
 def workers_status() -> dict[str, Any]:
+    from rq import Worker  # on demand: web processes skip RQ until they need it
+
     count = len(Worker.all(connection=get_redis()))
     return {"status": "ok" if count else "none", "count": count}
 

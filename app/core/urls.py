@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, has_request_context, request, url_for
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
@@ -18,3 +18,28 @@ def absolute_url(endpoint: str, **values: Any) -> str:
         parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+# Built URLs by (script root, endpoint, arguments): a page builds about twenty, mostly the same
+# ones on every request (static files, navigation). Bounded: query arguments come from visitors.
+MAX_BUILT_URLS = 4000
+_built: dict[tuple[Any, ...], str] = {}
+
+
+def template_url_for(endpoint: str, **values: Any) -> str:
+    """url_for for templates, remembering what it built; external URLs and anything with an
+    unhashable argument are built each time."""
+    if not has_request_context() or any(key.startswith("_") for key in values):
+        return url_for(endpoint, **values)
+    try:
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        return _built[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable argument (a list of values)
+        return url_for(endpoint, **values)
+    url = url_for(endpoint, **values)
+    if len(_built) >= MAX_BUILT_URLS:
+        _built.pop(next(iter(_built)))
+    _built[key] = url
+    return url

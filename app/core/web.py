@@ -22,6 +22,7 @@ from app.core.htmx import render, wants_partial
 from app.core.money import Money
 from app.core.readonly import init_read_only
 from app.core.static import init_static
+from app.core.urls import template_url_for
 from app.core.validation import init_validation
 from app.core.visitor import visitor_currency, visitor_locale
 from app.extensions import db
@@ -207,6 +208,7 @@ def _has_endpoint(name: str) -> bool:
 
 def _register_template_helpers(app: Flask) -> None:
     app.context_processor(_template_context)
+    app.add_template_global(template_url_for, "url_for")
     app.add_template_filter(money_filter, "money")
     app.add_template_filter(money_of_filter, "money_of")
     app.add_template_filter(lambda pairs: dict(pairs), "items_to_dict")

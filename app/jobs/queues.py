@@ -6,16 +6,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from redis import Redis
-from rq import Queue, Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db, get_redis
-from app.jobs.context import AppJob
+
+if TYPE_CHECKING:
+    from rq import Queue, Retry
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,34 @@ class QueueName(StrEnum):
 
 WORKER_QUEUES = [QueueName.CRITICAL, QueueName.DEFAULT, QueueName.MEDIA, QueueName.LOW]
 
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """RQ's Retry, as data: web processes import RQ only when they first enqueue (8 MB)."""
+
+    max: int
+    intervals: list[int]
+
+    def rq(self) -> Retry:
+        from rq import Retry
+
+        return Retry(max=self.max, interval=list(self.intervals))
+
+
 # The only two retry policies; every enqueue names one of them, never a Retry(...) of its own.
 # Seed 003: the critical path (webhooks, refunds) retries 3 times, after 2, 4 and 8 seconds,
 # then the job waits in RQ's failed registry (the dead-letter queue).
-CRITICAL_RETRY = Retry(max=3, interval=[2, 4, 8])
+CRITICAL_RETRY = RetryPolicy(max=3, intervals=[2, 4, 8])
 # Notification jobs (receipts, refund notices, account emails): the same rhythm today, a
 # separate name so mail can back off differently without touching the payment path.
-NOTIFY_RETRY = Retry(max=3, interval=[2, 4, 8])
+NOTIFY_RETRY = RetryPolicy(max=3, intervals=[2, 4, 8])
 
 
 def get_queue(name: QueueName, connection: Redis | None = None) -> Queue:
+    from rq import Queue
+
+    from app.jobs.context import AppJob
+
     return Queue(name.value, connection=connection or get_redis(), job_class=AppJob)
 
 
@@ -52,7 +71,7 @@ class PendingJob:
     func: JobFunc
     args: tuple[Any, ...]
     queue: QueueName
-    retry: Retry | None = None
+    retry: RetryPolicy | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,7 +82,7 @@ def enqueue_after_commit(
     func: JobFunc,
     *args: Any,
     queue: QueueName = QueueName.DEFAULT,
-    retry: Retry | None = None,
+    retry: RetryPolicy | None = None,
     **options: Any,
 ) -> None:
     """Enqueue func(*args) once the current transaction commits; dropped if it rolls back."""
@@ -76,7 +95,8 @@ def enqueue_now(job: PendingJob) -> bool:
     """Put one job on its queue; False (logged) when Redis is unreachable."""
     func: Any = job.func  # RQ takes either; its stubs want one or the other
     try:
-        get_queue(job.queue).enqueue(func, *job.args, retry=job.retry, **job.options)
+        retry = job.retry.rq() if job.retry is not None else None
+        get_queue(job.queue).enqueue(func, *job.args, retry=retry, **job.options)
     except Exception:  # Redis down: the caller's outbox row (if any) keeps the work
         name = func if isinstance(func, str) else func.__name__
         log.exception("event=enqueue_failed func=%s args=%s", name, job.args)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-from rq import get_current_job
-
 from app.accounts import tokens
 from app.accounts.queries import get_user, get_user_by_email
 from app.core.unit import committing
@@ -24,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def _attempt_key(kind: NotificationKind) -> str:
     """One notification per job, whatever its retries: every request for a link mails one."""
+    from rq import get_current_job  # imported when a job runs: web processes skip RQ
+
     job = get_current_job()
     return f"{kind}:{job.id if job is not None else uuid.uuid4()}"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from rq import get_current_job
 from sqlalchemy.orm import joinedload
 
 from app.checkout.models import Order
@@ -41,6 +40,8 @@ def process_webhook_event(event_id: int) -> str | None:
     except Exception as exc:
         with committing():  # a fresh transaction: the failed one was rolled back
             record_failure(event_id, repr(exc))
+        from rq import get_current_job  # imported when a job runs: web processes skip RQ
+
         job = get_current_job()
         if job is None or not job.retries_left:
             log.error("event=webhook_dead_letter webhook_event=%s order=%s error=%r", event_id,
@@ -157,6 +158,8 @@ def execute_refund(refund_id: int) -> str | None:
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return None
+    from rq import get_current_job  # imported when a job runs: web processes skip RQ
+
     job = get_current_job()
     with committing():
         refund = make_refund(refund, final_attempt=job is None or not job.retries_left)
