@@ -48,10 +48,13 @@ def grant_enrollment(
             ),
         )
     )
-    db.session.execute(stmt)
-    enrollment = get_enrollment(user_id, course_id)
-    assert enrollment is not None
-    db.session.refresh(enrollment)
+    # The row comes back when it was inserted or reactivated; an active one is read (fresh).
+    returning = stmt.returning(Enrollment).execution_options(populate_existing=True)
+    enrollment = db.session.scalars(returning).first()
+    if enrollment is None:
+        enrollment = get_enrollment(user_id, course_id)
+        assert enrollment is not None
+        db.session.refresh(enrollment)
     return enrollment
 
 

@@ -91,7 +91,7 @@ def test_killed_worker_job_is_recovered_once(
     blocker = db.engine.connect()  # holds the order row so the job stops inside fulfilment
     lock = blocker.begin()
     blocker.execute(sa.text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})
-    job = queue.enqueue(process_webhook_event, event_id, retry=CRITICAL_RETRY)
+    job = queue.enqueue(process_webhook_event, event_id, retry=CRITICAL_RETRY.rq())
     worker = _start_worker(service_urls)
     try:
         registry = StartedJobRegistry(queue=queue)

@@ -22,9 +22,12 @@ from app.payments.services.lookup import find_payment, latest_payment, lock_orde
 log = logging.getLogger(__name__)
 
 
-def apply_payment_facts(provider: str, facts: PaymentFacts) -> Payment | None:
-    """Act on what the provider says about a payment; None when it is not one of ours."""
-    payment = find_payment(provider, facts)
+def apply_payment_facts(
+    provider: str, facts: PaymentFacts, payment: Payment | None = None
+) -> Payment | None:
+    """Act on what the provider says about a payment (found here unless the caller has it);
+    None when it is not one of ours."""
+    payment = payment or find_payment(provider, facts)
     if payment is None:
         return None
     if facts.status is FactStatus.PAID:

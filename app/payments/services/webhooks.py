@@ -21,7 +21,7 @@ from app.checkout.models import Order
 from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments.models import Refund, RefundSource, WebhookEvent, WebhookStatus
+from app.payments.models import Payment, Refund, RefundSource, WebhookEvent, WebhookStatus
 from app.payments.providers import get_provider
 from app.payments.providers.base import (
     MalformedWebhook,
@@ -107,7 +107,7 @@ def process_event(event_id: int) -> WebhookStatus | None:
             continue
         event.order_id = payment.order_id
         note_first_webhook(payment.order_id, event.received_at)
-        handled = _apply(event.provider, fact) or handled
+        handled = _apply(event.provider, fact, payment) or handled
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
     event.processed_at = utcnow()
     event.attempts += 1
@@ -121,11 +121,11 @@ def process_event(event_id: int) -> WebhookStatus | None:
     return event.status
 
 
-def _apply(provider: str, fact: PaymentFacts | RefundFacts) -> bool:
+def _apply(provider: str, fact: PaymentFacts | RefundFacts, payment: Payment) -> bool:
     if isinstance(fact, RefundFacts):
         apply_provider_refund(provider, fact)
         return True
-    return apply_payment_facts(provider, fact) is not None
+    return apply_payment_facts(provider, fact, payment) is not None
 
 
 def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
