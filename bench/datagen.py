@@ -371,8 +371,10 @@ def generate(database: str, courses: int, seed: int = 9) -> None:
             conn.execute(definition)
         conn.commit()
     with connect(database) as conn:
-        # The lecture-count triggers and the fill above rewrote every course row: leave no dead
-        # rows behind for the GIN index to point at (autovacuum would, minutes later).
+        # The lecture-count triggers and the fill above rewrote every course row: compact the
+        # table as a restore would lay it out (no dead rows for the GIN index to point at, no
+        # three times larger heap), then the rest as autovacuum would.
+        conn.execute("VACUUM FULL courses")
         conn.execute("VACUUM ANALYZE")
         stats = _summary(conn)
     say(f"  indexes rebuilt, vacuumed, analyzed ({time.monotonic() - started:.0f}s): {stats}")

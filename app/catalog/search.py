@@ -225,7 +225,9 @@ def _order(sort: Sort, cols: Any) -> list[ColumnElement[Any]]:
 def _page_statement(shape: _Shape) -> Select[Any]:
     """The page's ids are picked on narrow rows first (for a text search: every match ranked
     on its small title vector, and counted in the same pass); only those rows load whole."""
-    keyed = select(*_sort_keys(shape)).where(*_where(shape)).subquery("keyed")
+    # OFFSET 0 keeps the ranking inside this subquery: the count's window then holds narrow
+    # (id, rank, date) rows, not every match's title vector (which spilled to disk at 100,000).
+    keyed = select(*_sort_keys(shape)).where(*_where(shape)).offset(0).subquery("keyed")
     total = func.count().over() if shape.counted else literal(None)
     page = (
         select(*keyed.c, total.label("total"))

@@ -99,15 +99,17 @@ def process_event(event_id: int) -> WebhookStatus | None:
         return event.status if event else None
     provider = get_provider(event.provider)
     facts = provider.interpret(WebhookMessage(event.event_id, event.type, event.payload))
-    handled = False
+    handled, order_id = False, event.order_id
     for fact in facts:
         payment_facts = fact.payment if isinstance(fact, RefundFacts) else fact
         payment = find_payment(event.provider, payment_facts)
         if payment is None:
             continue
-        event.order_id = payment.order_id
+        order_id = payment.order_id
         note_first_webhook(payment.order_id, event.received_at)
         handled = _apply(event.provider, fact, payment) or handled
+    # Set last, so the event row is written once (with its status), not also mid-way.
+    event.order_id = order_id
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
     event.processed_at = utcnow()
     event.attempts += 1
