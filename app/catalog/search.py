@@ -225,13 +225,17 @@ def _order(sort: Sort, cols: Any) -> list[ColumnElement[Any]]:
 def _page_statement(shape: _Shape) -> Select[Any]:
     """The page's ids are picked on narrow rows first (for a text search: every match ranked
     on its small title vector, and counted in the same pass); only those rows load whole."""
-    # OFFSET 0 keeps the ranking inside this subquery: the count's window then holds narrow
-    # (id, rank, date) rows, not every match's title vector (which spilled to disk at 100,000).
-    keyed = select(*_sort_keys(shape)).where(*_where(shape)).offset(0).subquery("keyed")
+    keyed = select(*_sort_keys(shape)).where(*_where(shape))
+    if shape.counted:
+        # OFFSET 0 keeps the ranking inside this subquery, so the count's window holds narrow
+        # (id, rank, date) rows, not every match's title vector (that spilled to disk at
+        # 100,000 courses). Without a count it would stop a listing reading 12 rows off an index.
+        keyed = keyed.offset(0)
+    keyed_rows = keyed.subquery("keyed")
     total = func.count().over() if shape.counted else literal(None)
     page = (
-        select(*keyed.c, total.label("total"))
-        .order_by(*_order(shape.sort, keyed.c))
+        select(*keyed_rows.c, total.label("total"))
+        .order_by(*_order(shape.sort, keyed_rows.c))
         # Written into the SQL, so a prepared statement's generic plan knows them: with an
         # unknown LIMIT the planner sorts every course instead of reading 12 from an index.
         .limit(bindparam("limit", type_=Integer, literal_execute=True))

@@ -105,6 +105,8 @@ def enqueue_now(job: PendingJob) -> bool:
 
 
 def _flush(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (after_commit fires for those too): wait for the commit
     pending: list[PendingJob] = session.info.pop(_KEY, [])
     if not pending or not current_app:
         return

@@ -57,3 +57,19 @@ def test_schedule_module_registers_jobs() -> None:
     names = [d["func"].__name__ for d in cron._job_data_registry]
     cron._job_data_registry.clear()
     assert "record_heartbeat" in names
+
+
+def test_a_released_savepoint_does_not_send_its_jobs_early(app: Flask, db_session: Session) -> None:
+    """SQLAlchemy's after_commit also fires when a savepoint is released: the jobs queued inside
+    it must still wait for the real commit (and go with its rollback)."""
+    with db.session.begin_nested():
+        enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+    assert _queued(QueueName.LOW) == 0
+    db.session.rollback()
+    db.session.commit()
+    assert _queued(QueueName.LOW) == 0
+    with db.session.begin_nested():
+        enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+    assert _queued(QueueName.LOW) == 0
+    db.session.commit()
+    assert _queued(QueueName.LOW) == 1
