@@ -149,6 +149,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "VERIFY_RESEND_RATE_LIMIT": env.get("VERIFY_RESEND_RATE_LIMIT", "3 per hour"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WORKER_MAINTENANCE_INTERVAL": _int(env, "WORKER_MAINTENANCE_INTERVAL", 60),
+        "RQ_LOG_LEVEL": env.get("RQ_LOG_LEVEL", "WARNING").upper(),
         "WORKER_JOB_MONITORING_INTERVAL": _int(env, "WORKER_JOB_MONITORING_INTERVAL", 10),
         # `python worker.py` runs this many worker processes (0: one per CPU core, at least 2),
         # the first WORKER_CRITICAL_PROCESSES of them on the critical queue alone.

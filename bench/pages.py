@@ -294,10 +294,17 @@ def _verdict(page: Page, comp: Comparison, targets: dict[str, Target]) -> str:
     if ref is None or mine is None or not ref.results.get(page.name) or not mine.results:
         why = OSCAR_MISSING if comp.ref.startswith("oscar") else "not run"
         return f"| {page.name} | {name} | not measured ({why}) | {_goal(comp)} | — |"
-    mine_rps, ref_rps = _rps(mine, page.name), _rps(ref, page.name)
-    ratio = mine_rps / ref_rps if ref_rps else 0.0
+    # Paired: each round runs a page and its reference back to back, so a slow minute on a
+    # shared machine slows both; the median of the rounds' ratios, with their range.
+    pairs = [
+        m.rps / r.rps
+        for m, r in zip(mine.results[page.name], ref.results[page.name], strict=False)
+        if r.rps
+    ]
+    ratio = common.median(pairs) if pairs else 0.0
+    spread = f" ({min(pairs):.2f}-{max(pairs):.2f})" if len(pairs) > 1 else ""
     met = "—" if comp.goal is None else ("met" if ratio >= comp.goal else "NOT MET")
-    return f"| {page.name} | {name} | {ratio:.2f}x | {_goal(comp)} | {met} |"
+    return f"| {page.name} | {name} | {ratio:.2f}x{spread} | {_goal(comp)} | {met} |"
 
 
 def _goal(comp: Comparison) -> str:
@@ -313,7 +320,7 @@ def report(
         for key in dict.fromkeys((page.target, *(c.ref for c in page.comparisons))):
             if key in targets:
                 say(_row(page.name, targets[key]))
-    say("\n| page | ratio | value | goal | result |")
+    say("\n| page | ratio (median of the rounds, range) | value | goal | result |")
     say("|---|---|---:|---:|---|")
     for page in pages:
         for comp in page.comparisons:

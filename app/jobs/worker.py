@@ -166,7 +166,9 @@ def work_through_outages(app: Flask, burst: bool, max_backoff: float = MAX_BACKO
             worker = build_worker(app)  # talks to Redis (CLIENT SETNAME)
             backoff = min(1.0, max_backoff)
             release_dead_schedulers(worker.connection, worker.queue_names())
-            worker.work(burst=burst, with_scheduler=True)
+            # RQ writes four INFO lines for every job: noise at sale-day rates. Failures still
+            # log (WARNING and up); RQ_LOG_LEVEL=INFO brings the per-job lines back.
+            worker.work(burst=burst, with_scheduler=True, logging_level=app.config["RQ_LOG_LEVEL"])
             if burst or worker.stop_requested:
                 return
             log.warning("event=worker_restarting reason=rq_work_loop_ended")
