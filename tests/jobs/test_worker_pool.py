@@ -17,18 +17,14 @@ import sqlalchemy as sa
 from rq import Worker
 from rq.job import Job, JobStatus
 
-from app.cart import services as cart_services
-from app.checkout.services import place_order
 from app.config import ROOT
 from app.extensions import db, get_redis
 from app.jobs.pool import ALL_QUEUES, plan, process_count
 from app.jobs.queues import QueueName, get_queue
 from app.payments.jobs import process_webhook_event
-from app.payments.models import SandboxSession, SandboxStatus, WebhookEvent, WebhookStatus
-from app.payments.providers import sandbox_secret
-from app.payments.providers.sandbox import event_body, sign
-from app.payments.services import ingest_webhook, start_payment
-from tests.factories import make_course, make_user
+from app.payments.models import WebhookEvent, WebhookStatus
+from tests.factories import make_user
+from tests.payments.conftest import paid_sandbox_event
 from tests.processes import alive, kill_leftovers, tree, wait_gone
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
@@ -131,26 +127,8 @@ def _error(job: Job) -> str:
     return (result.exc_string or "") if result is not None else ""
 
 
-def _paid_event() -> tuple[int, int]:
-    user = make_user(email="slow@example.com")
-    course = make_course("Slow course", prices={"USD": 4000})
-    cart = cart_services.open_cart("USD", user)
-    cart_services.add_course(cart, course.id, user)
-    order = place_order(user, cart)
-    payment = start_payment(order, "sandbox")
-    sbx = db.session.get(SandboxSession, payment.provider_session_id)
-    assert sbx is not None
-    sbx.status, sbx.charge_id = SandboxStatus.PAID, "sbx_ch_slow"
-    body = event_body(sbx, "payment.succeeded")
-    ingested = ingest_webhook(
-        "sandbox", body, {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
-    )
-    db.session.commit()
-    return order.id, ingested.event_id
-
-
 def test_the_timeout_also_stops_a_job_waiting_on_a_postgres_lock(spawn: Spawn) -> None:
-    order_id, event_id = _paid_event()
+    order_id, event_id = paid_sandbox_event(make_user(email="slow@example.com"), "Slow course")
     blocker = db.engine.connect()  # holds the order row: the job waits inside fulfilment
     lock = blocker.begin()
     blocker.execute(sa.text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})

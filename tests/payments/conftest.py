@@ -16,10 +16,14 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.cart import services as cart_services
 from app.checkout.models import Order, OrderStatus
+from app.checkout.services import place_order
 from app.extensions import db, get_redis
 from app.jobs.context import AppJob
 from app.jobs.queues import WORKER_QUEUES, get_queue
-from app.payments.models import Payment
+from app.payments.models import Payment, SandboxSession, SandboxStatus
+from app.payments.providers import sandbox_secret
+from app.payments.providers.sandbox import event_body, sign
+from app.payments.services import ingest_webhook, start_payment
 from tests.conftest import login_as
 from tests.factories import make_course
 
@@ -137,3 +141,22 @@ def providers(app: Flask, stripe_double: Any, razorpay_double: Any) -> Any:
     razorpay_double.clear_requests()
     yield
     app.config.update(old)
+
+
+def paid_sandbox_event(user: User, title: str) -> tuple[int, int]:
+    """Commit an order for a new course and a signed, stored "paid" sandbox webhook for it, not
+    yet processed: (order id, webhook event id), for tests that run the job themselves."""
+    course = make_course(title, prices={"USD": 4000})
+    cart = cart_services.open_cart("USD", user)
+    cart_services.add_course(cart, course.id, user)
+    order = place_order(user, cart)
+    payment = start_payment(order, "sandbox")
+    sbx = db.session.get(SandboxSession, payment.provider_session_id)
+    assert sbx is not None
+    sbx.status, sbx.charge_id = SandboxStatus.PAID, f"sbx_ch_{order.id}"
+    body = event_body(sbx, "payment.succeeded")
+    ingested = ingest_webhook(
+        "sandbox", body, {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
+    )
+    db.session.commit()
+    return order.id, ingested.event_id

@@ -15,19 +15,15 @@ from flask import Flask
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
-from app.cart import services as cart_services
 from app.checkout.models import Order, OrderStatus
-from app.checkout.services import place_order
 from app.config import ROOT
 from app.extensions import db, get_redis
 from app.jobs.queues import QueueName, get_queue
 from app.learning.models import Enrollment
 from app.payments.jobs import CRITICAL_RETRY, process_webhook_event
-from app.payments.models import SandboxSession, SandboxStatus, WebhookEvent, WebhookStatus
-from app.payments.providers import sandbox_secret
-from app.payments.providers.sandbox import event_body, sign
-from app.payments.services import ingest_webhook, start_payment
-from tests.factories import make_course, make_user
+from app.payments.models import WebhookEvent, WebhookStatus
+from tests.factories import make_user
+from tests.payments.conftest import paid_sandbox_event
 
 
 def _start_worker(urls: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -64,28 +60,11 @@ def _event_status(event_id: int) -> WebhookStatus | None:
     return event.status if event else None
 
 
-def _paid_event(user: Any) -> tuple[int, int]:
-    course = make_course("Crash course", prices={"USD": 4000})
-    cart = cart_services.open_cart("USD", user)
-    cart_services.add_course(cart, course.id, user)
-    order = place_order(user, cart)
-    payment = start_payment(order, "sandbox")
-    sbx = db.session.get(SandboxSession, payment.provider_session_id)
-    assert sbx is not None
-    sbx.status, sbx.charge_id = SandboxStatus.PAID, "sbx_ch_crash"
-    body = event_body(sbx, "payment.succeeded")
-    ingested = ingest_webhook(
-        "sandbox", body, {"X-Sandbox-Signature": sign(sandbox_secret(), body)}
-    )
-    db.session.commit()
-    return order.id, ingested.event_id
-
-
 def test_killed_worker_job_is_recovered_once(
     live_app: Flask, committed: Any, service_urls: dict[str, str]
 ) -> None:
     user = make_user(email="crash@example.com")
-    order_id, event_id = _paid_event(user)
+    order_id, event_id = paid_sandbox_event(user, "Crash course")
     queue = get_queue(QueueName.CRITICAL)
 
     blocker = db.engine.connect()  # holds the order row so the job stops inside fulfilment

@@ -85,10 +85,10 @@ def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
         )
     if user is not None and owned_course_ids(user.id, [course.id]):
         raise CartError("You already own this course.", code="already_owned")
-    exists = not _untouched_since_opened(cart) and db.session.scalar(
-        select(CartItem.id).where(CartItem.cart_id == cart.id, CartItem.course_id == course.id)
+    in_cart = select(CartItem.id).where(
+        CartItem.cart_id == cart.id, CartItem.course_id == course.id
     )
-    if exists:
+    if not _untouched_since_opened(cart) and db.session.scalar(in_cart) is not None:
         raise CartError("This course is already in your cart.", code="already_in_cart")
     item = CartItem(cart_id=cart.id, course_id=course.id)
     db.session.add(item)
