@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck imports pytest sysdeps system-packages deps clean
+.PHONY: run test lint typecheck imports pytest sysdeps system-packages media-packages apt-install deps clean
 
-run: deps ## set up everything, migrate, seed demo data on first start, run web + worker + scheduler
+run: deps media-packages ## set up everything, migrate, seed demo data on first start, run web + worker + scheduler
 	$(BIN)/flask dev
 
 test: deps system-packages lint ## set up and run the whole suite (lint, types, import contract, pytest)
@@ -32,10 +32,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# System packages the tests need (Debian): Chromium for the browser tests.
+# System packages (Debian), installed when missing: ffmpeg transcodes lectures (`make run` and the
+# tests; without it the imageio-ffmpeg binary is used), Chromium drives the browser tests.
 system-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="chromium ffmpeg"
+
+media-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="ffmpeg"
+
+apt-install:
 	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	for p in $(PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] && echo "" || echo sudo ); \

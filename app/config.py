@@ -183,6 +183,25 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SANDBOX_PAYMENTS": env.get("SANDBOX_PAYMENTS", "auto").lower(),
         "REFUND_WINDOW_DAYS": _int(env, "REFUND_WINDOW_DAYS", 14),
         "REFUND_MAX_PROGRESS": _int(env, "REFUND_MAX_PROGRESS", 30),
+        # Media storage and uploads (app/media/storage): local directory or an S3 bucket
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local").strip().lower(),
+        "MEDIA_ROOT": str(Path(env.get("MEDIA_ROOT") or instance / "media").resolve()),
+        "S3_BUCKET": env.get("S3_BUCKET", ""),
+        "S3_REGION": env.get("S3_REGION", ""),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL", ""),  # MinIO and other S3-compatibles
+        # Set when nginx serves local media: the app answers with X-Accel-Redirect to it.
+        "MEDIA_X_ACCEL_PREFIX": env.get("MEDIA_X_ACCEL_PREFIX", "").rstrip("/"),
+        "MEDIA_MAX_UPLOAD_BYTES": _positive(env, "MEDIA_MAX_UPLOAD_BYTES", 5 * 1024**3),
+        # Lecture attachments (PDF, zip) posted through the studio's form.
+        "MEDIA_MAX_ATTACHMENT_BYTES": _positive(env, "MEDIA_MAX_ATTACHMENT_BYTES", 100 * 1024**2),
+        # How long a part's upload URL works (a slow connection must finish a part within it).
+        "MEDIA_UPLOAD_URL_SECONDS": _positive(env, "MEDIA_UPLOAD_URL_SECONDS", 3600),
+        # How long a signed media URL (a segment, a thumbnail) works.
+        "MEDIA_SIGNED_URL_SECONDS": _positive(env, "MEDIA_SIGNED_URL_SECONDS", 300),
+        "MEDIA_STALE_UPLOAD_HOURS": _positive(env, "MEDIA_STALE_UPLOAD_HOURS", 24),
+        "MEDIA_JOB_TIMEOUT": _positive(env, "MEDIA_JOB_TIMEOUT", 4 * 3600),
+        # A path or a name on PATH; empty: PATH's ffmpeg, else the one imageio-ffmpeg ships.
+        "FFMPEG_BINARY": env.get("FFMPEG_BINARY", "").strip(),
         # Mail
         "SMTP_URL": env.get("SMTP_URL", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Coursefront <no-reply@coursefront.local>"),
@@ -195,6 +214,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def check_config(cfg: Mapping[str, Any]) -> None:
     """Refuse to start production on missing settings or development secrets."""
+    check_media_config(cfg)
     if cfg["APP_ENV"] != "production":
         return
     missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not cfg.get(k)]
@@ -204,6 +224,15 @@ def check_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("APP_ENV=production needs a random SECRET_KEY of at least 32 characters")
     if cfg.get("SANDBOX_PAYMENTS") == "on":
         raise ConfigError("The sandbox payment provider is refused when APP_ENV=production")
+
+
+def check_media_config(cfg: Mapping[str, Any]) -> None:
+    """A storage backend that cannot work is refused at start, in every environment."""
+    backend = cfg.get("STORAGE_BACKEND", "local")
+    if backend not in {"local", "s3"}:
+        raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+    if backend == "s3" and not cfg.get("S3_BUCKET"):
+        raise ConfigError("STORAGE_BACKEND=s3 needs S3_BUCKET to be set")
 
 
 def child_environment(**extra: str) -> dict[str, str]:

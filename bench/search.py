@@ -11,7 +11,7 @@ rows, Jinja) on the same 100,000 courses over the same kind of connection: it co
 page costs on this stack (HTTP, Flask, SQLAlchemy, a template, one indexed query), so the ratio
 says what the search itself adds. Then each search's SQL statements (captured in-process with a
 before_cursor_execute listener) are run again under EXPLAIN (ANALYZE, BUFFERS), and we say
-whether the GIN index ix_courses_search_vector is used.
+whether the GIN index ix_course_search_search_vector is used.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bench.common import Request, Server, Servers, say
 
 DATABASE = "coursefront_bench_search"
 PORT_CF, PORT_LEAN = 8205, 8206
-GIN = "ix_courses_search_vector"
+GIN = "ix_course_search_search_vector"
 
 
 @dataclass

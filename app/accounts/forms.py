@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email_validator
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -28,6 +27,8 @@ class RegisterForm(FlaskForm):  # type: ignore[misc]
     # Every field is checked on one submit, so all its problems show at once (the service
     # checks the same rules again).
     def validate_email(self, field: EmailField) -> None:
+        import email_validator  # on first use, as in accounts.services.clean_email
+
         try:
             email_validator.validate_email(field.data or "", check_deliverability=False)
         except email_validator.EmailNotValidError as exc:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from functools import cache
+from typing import TYPE_CHECKING
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so both failures cost the same time.
-_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    # Imported on first use: only logins and registrations hash (argon2 and cffi, ~1 MB a web
+    # worker that serves pages only).
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both failures cost the same time."""
+    return _hasher().hash("timing-equaliser-not-a-password")
+
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -42,19 +57,21 @@ COMMON = frozenset(
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; False (after the same work) otherwise."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def password_problems(password: str, email: str = "", name: str = "") -> list[str]:

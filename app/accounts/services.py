@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import passwords, sessions, tokens
@@ -38,6 +37,10 @@ BAD_LOGIN = "That email and password don't match an account."
 
 def clean_email(email: str) -> str:
     """A syntactically valid, lower-cased email address, or InvalidEmail."""
+    # Imported here: only registration and profile changes check addresses (with dnspython's
+    # and idna's tables, not worth holding in every web worker).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         checked = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from app.catalog.queries import CourseCard
 from app.core.visitor import visitor_locale
 
-MAX_CARDS = 5000
+MAX_CARDS = 1000
 _cards: dict[Hashable, Markup] = {}
 
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -66,8 +65,7 @@ def _weighted(column: str, weight: str) -> str:
 
 
 # What a search matches: lexemes only (strip() drops positions and weights, a third of the
-# size). The GIN index finds the matches and they are never read again: ranking every match on
-# this ~2 KB vector meant fetching it from TOAST, 1.5 s for "python" at 100,000 courses.
+# size). The GIN index finds the matches and an exact bitmap never reads it again.
 SEARCH_VECTOR_SQL = (
     "strip("
     + " || ".join(
@@ -75,8 +73,7 @@ SEARCH_VECTOR_SQL = (
     )
     + ")"
 )
-# What relevance is ranked on: title (A) and subtitle (B), a few hundred bytes kept in the row
-# (STORAGE PLAIN, migration c7a1e5d00005).
+# What relevance is ranked on: title (A) and subtitle (B), a few hundred bytes.
 TITLE_VECTOR_SQL = " || ".join([_weighted("title", "A"), _weighted("subtitle", "B")])
 
 
@@ -115,12 +112,6 @@ class Course(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     cover_image: Mapped[str | None] = mapped_column(String(255))
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    search_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True
-    )
-    title_vector: Mapped[str] = mapped_column(
-        TSVECTOR, Computed(TITLE_VECTOR_SQL, persisted=True), deferred=True
-    )
     # Kept by triggers on chapters and lectures (migration c7a1e5d00005), whatever writes them;
     # a card shows them without touching the curriculum.
     lecture_count: Mapped[int] = mapped_column(
@@ -139,8 +130,6 @@ class Course(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         order_by="Chapter.position",
         lazy="raise",
     )
-
-    __table_args__ = (Index("ix_courses_search_vector", "search_vector", postgresql_using="gin"),)
 
     @property
     def is_published(self) -> bool:
@@ -227,6 +216,10 @@ class Lecture(db.Model):  # type: ignore[name-defined,misc]
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     is_preview: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     duration_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The video that plays (app/media). use_alter: media_files refers back to lectures.
+    media_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media_files.id", ondelete="SET NULL", use_alter=True), index=True
+    )
 
     chapter: Mapped[Chapter] = relationship(back_populates="lectures", lazy="raise")
 
@@ -235,3 +228,27 @@ class Lecture(db.Model):  # type: ignore[name-defined,misc]
 
 # Writes to these end the catalog's cached lists and counts (app/catalog/shared.py).
 shared_cache.watch("catalog", Course, CoursePrice, Category)
+
+
+class CourseSearchRow(db.Model):  # type: ignore[name-defined,misc]
+    """A published course as a text search reads it: only what matching, filtering and ranking
+    need, about half a course row. Written only by the trigger on courses (migration
+    c7a1e5d00006), which computes the vectors with SEARCH_VECTOR_SQL and TITLE_VECTOR_SQL; a
+    course that is not published has no row. Every match of a common word is visited (22,000
+    for "python" at 100,000 courses), so the fewer pages they sit on, the faster the search."""
+
+    __tablename__ = "course_search"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(24), nullable=False)
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    title_vector: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+    search_vector: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
+
+    __table_args__ = (
+        Index("ix_course_search_search_vector", "search_vector", postgresql_using="gin"),
+    )

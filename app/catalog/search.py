@@ -1,7 +1,8 @@
 """Catalog search: filters, full-text words, sorts and one page of cards per request.
 
-Full-text matching uses Course.search_vector (GIN-indexed: title, subtitle, description);
-relevance ranks on the small Course.title_vector (see models.py for why).
+A text search reads CourseSearchRow, narrow rows of published courses: its search_vector is
+GIN-indexed (title, subtitle, description) and relevance ranks on the small title_vector (see
+models.py for why).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     exists,
     false,
     func,
@@ -26,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from app.catalog.models import Category, Course, CoursePrice, CourseStatus
+from app.catalog.models import Category, Course, CoursePrice, CourseSearchRow, CourseStatus
 from app.catalog.queries import CourseCard, card_from, card_select
 from app.core.pagination import Page
 from app.extensions import db
@@ -96,12 +98,19 @@ def _word_query(config: str, index: int) -> ColumnElement[Any]:
     return func.to_tsquery(config, func.public.cf_unaccent(bindparam(f"word_{index}")))
 
 
+def _either_form(index: int) -> ColumnElement[Any]:
+    """The word stemmed (english) or whole (simple). Most words stem to themselves ("python"),
+    and an OR of two equal terms reads the index's posting list twice."""
+    stemmed, whole = _word_query("english", index), _word_query("simple", index)
+    return case((stemmed == whole, stemmed), else_=stemmed.op("||")(whole))
+
+
 def _text_query(words: int) -> ColumnElement[Any] | None:
-    """A tsquery matching every word (bound as word_0, word_1 ...), stemmed (english) or whole
-    (simple), accents folded as in Course.search_vector; None for no words."""
+    """A tsquery matching every word (bound as word_0, word_1 ...), stemmed or whole, accents
+    folded as in Course.search_vector; None for no words."""
     if not words:
         return None
-    parts = [_word_query("english", i).op("||")(_word_query("simple", i)) for i in range(words)]
+    parts = [_either_form(i) for i in range(words)]
     query = parts[0]
     for part in parts[1:]:
         query = query.op("&&")(part)
@@ -165,30 +174,43 @@ def _params(search: CourseSearch, currency: str, per_page: int) -> dict[str, Any
     }
 
 
+def _rows(shape: _Shape) -> Any:
+    """What a search of this shape reads: for text, the narrow rows of published courses."""
+    return CourseSearchRow if shape.words else Course
+
+
+def _id(rows: Any) -> Any:
+    return CourseSearchRow.course_id if rows is CourseSearchRow else Course.id
+
+
 def _where(shape: _Shape) -> list[ColumnElement[bool]]:
     """What a published course must match to be in the results of a search of this shape."""
-    where: list[ColumnElement[bool]] = [Course.status == CourseStatus.PUBLISHED]
+    rows = _rows(shape)
+    where: list[ColumnElement[bool]] = []
+    if rows is Course:
+        where.append(Course.status == CourseStatus.PUBLISHED)
     if shape.category:
-        where.append(Course.category.has(Category.slug == bindparam("category")))
+        subject = select(Category.id).where(Category.slug == bindparam("category"))
+        where.append(rows.category_id.in_(subject.scalar_subquery()))
     if shape.level:
-        where.append(Course.level == bindparam("level"))
+        where.append(rows.level == bindparam("level"))
     if shape.language:
-        where.append(Course.language == bindparam("language"))
-    paid = exists().where(CoursePrice.course_id == Course.id, CoursePrice.amount_minor > 0)
+        where.append(rows.language == bindparam("language"))
+    paid = exists().where(CoursePrice.course_id == _id(rows), CoursePrice.amount_minor > 0)
     if shape.price == "paid":
         where.append(paid)
     elif shape.price == "free":
-        where.append(and_(~paid, exists().where(CoursePrice.course_id == Course.id)))
+        where.append(and_(~paid, exists().where(CoursePrice.course_id == _id(rows))))
     if shape.currency:
         where.append(
             exists().where(
-                CoursePrice.course_id == Course.id,
+                CoursePrice.course_id == _id(rows),
                 CoursePrice.currency == bindparam("filter_currency"),
             )
         )
     tsquery = _text_query(shape.words)
     if tsquery is not None:
-        where.append(Course.search_vector.op("@@")(tsquery))
+        where.append(CourseSearchRow.search_vector.op("@@")(tsquery))
     elif shape.symbols_only:
         where.append(false())  # only symbols: nothing to look for, not "everything"
     return where
@@ -196,17 +218,19 @@ def _where(shape: _Shape) -> list[ColumnElement[bool]]:
 
 def _sort_keys(shape: _Shape) -> list[ColumnElement[Any]]:
     """The columns the shape's sort orders by (labelled, for the page subquery)."""
-    keys: list[ColumnElement[Any]] = [Course.id.label("id"), Course.published_at.label("newest")]
+    rows = _rows(shape)
+    keys: list[ColumnElement[Any]] = [_id(rows).label("id"), rows.published_at.label("newest")]
     if shape.sort is Sort.RELEVANCE:
-        rank = func.ts_rank(RANK_WEIGHTS, Course.title_vector, _text_query(shape.words))
+        rank = func.ts_rank(RANK_WEIGHTS, CourseSearchRow.title_vector, _text_query(shape.words))
         keys.append(rank.label("rank"))
     elif shape.sort in (Sort.PRICE_ASC, Sort.PRICE_DESC):
         price = (
             select(CoursePrice.amount_minor)
             .where(
-                CoursePrice.course_id == Course.id, CoursePrice.currency == bindparam("currency")
+                CoursePrice.course_id == _id(rows),
+                CoursePrice.currency == bindparam("currency"),
             )
-            .correlate(Course)
+            .correlate(rows)
             .scalar_subquery()
         )
         keys.append(price.label("price"))
@@ -250,7 +274,7 @@ def _page_statement(shape: _Shape) -> Select[Any]:
 
 @lru_cache(maxsize=512)
 def _count_statement(shape: _Shape) -> Select[Any]:
-    return select(func.count()).select_from(Course).where(*_where(shape))
+    return select(func.count()).select_from(_rows(shape)).where(*_where(shape))
 
 
 def count_courses(search: CourseSearch) -> int:

@@ -21,7 +21,6 @@ from app.catalog.search import (
     MAX_QUERY_LENGTH,
     CourseSearch,
     Sort,
-    search_courses,
     search_words,
 )
 from app.core.htmx import render, wants_partial
@@ -111,7 +110,7 @@ def course_list() -> ResponseReturnValue:
     search = _search_from_args()
     currency = search.currency or visitor_currency()
     per_page = current_app.config["CATALOG_PAGE_SIZE"]
-    results = search_courses(search, currency, per_page, shared.filter_count(search))
+    results = shared.search_page(search, currency, per_page)
     if results.page > results.pages:
         abort(404)  # a page past the end, e.g. an old link after courses were unpublished
     partial, start = _results_partial()

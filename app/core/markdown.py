@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-import nh3
-
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
@@ -49,6 +47,8 @@ ALLOWED_TAGS = {
 
 def render_markdown(source: str) -> str:
     """Markdown rendered and then sanitised with nh3 (links get rel=noopener, no raw HTML)."""
+    import nh3  # only course authoring renders Markdown: ~1.4 MB a web worker need not hold
+
     html = _md().render(source or "")
     return nh3.clean(
         html,

@@ -5,12 +5,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+# Babel's CLDR data for the locales visitor_locale() answers and the currencies we sell in,
+# copied out of Babel (tests/core/test_money_formats.py checks every entry against it): loading
+# Babel's locale and global data to format a price costs ~4.7 MB in every web worker. Any other
+# locale or currency is formatted by Babel itself.
+_DIGITS = {"USD": 2, "INR": 2, "EUR": 2, "GBP": 2}
+# Locale: (primary, secondary) digit grouping of "¤#,##0.00" / "¤#,##,##0.00"; all of these
+# write "." for decimals, "," between groups, "-" before the symbol.
+_GROUPING = {"en": (3, 3), "en_US": (3, 3), "en_GB": (3, 3), "en_IN": (3, 2), "hi_IN": (3, 2)}
+_SYMBOL_OVERRIDES = {("en_GB", "USD"): "US$"}
+_SYMBOLS = {"USD": "$", "INR": "₹", "EUR": "€", "GBP": "£"}
 
 
 def currency_exponent(currency: str) -> int:
     """Digits after the decimal point for a currency (USD 2, JPY 0, BHD 3)."""
-    return int(get_currency_precision(currency))
+    digits = _DIGITS.get(currency)
+    if digits is None:
+        from babel.numbers import get_currency_precision
+
+        digits = int(get_currency_precision(currency))
+    return digits
+
+
+def _group(digits: str, primary: int, secondary: int) -> str:
+    """'1234567' -> '1,234,567' (3, 3) or '12,34,567' (3, 2)."""
+    if len(digits) <= primary:
+        return digits
+    head, groups = digits[:-primary], [digits[-primary:]]
+    while len(head) > secondary:
+        head, groups = head[:-secondary], [head[-secondary:], *groups]
+    return ",".join([head, *groups])
+
+
+def format_money(amount: int, currency: str, locale: str) -> str:
+    """A price as Babel's format_currency writes it in that locale."""
+    grouping = _GROUPING.get(locale)
+    if grouping is None or currency not in _DIGITS:
+        from babel.numbers import format_currency
+
+        value = Decimal(amount).scaleb(-currency_exponent(currency))
+        return str(format_currency(value, currency, locale=locale))
+    digits = _DIGITS[currency]
+    whole, fraction = divmod(abs(amount), 10**digits)
+    number = _group(str(whole), *grouping) + (f".{fraction:0{digits}d}" if digits else "")
+    symbol = _SYMBOL_OVERRIDES.get((locale, currency), _SYMBOLS[currency])
+    return f"{'-' if amount < 0 else ''}{symbol}{number}"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,7 +96,7 @@ class Money:
         return self.amount == 0
 
     def format(self, locale: str = "en_US") -> str:
-        return str(format_currency(self.to_decimal(), self.currency, locale=locale))
+        return format_money(self.amount, self.currency, locale)
 
     def __str__(self) -> str:
         return self.format()

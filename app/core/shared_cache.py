@@ -34,6 +34,7 @@ MAX_AGE_S = 300.0
 # Keys may come from visitors (a search's filters): the oldest entry goes past this many.
 MAX_ENTRIES = 2000
 _KEY = "coursefront_cache_changes"
+_MISSING = object()
 
 
 @dataclass
@@ -85,21 +86,33 @@ def cached(
 ) -> T:
     """The namespace's entry for key, computed (and kept) on a miss. `until` may name a moment
     the value stops being true (UTC), such as the next sale start."""
+    hit = peek(namespace, key, _MISSING)
+    if hit is not _MISSING:
+        return hit  # type: ignore[no-any-return]
+    value = compute()
+    keep(namespace, key, value, until(value) if until else None)
+    return value
+
+
+def peek(namespace: str, key: Hashable, default: Any = None) -> Any:
+    """The entry for key, or `default`: for a value that is cheaper to compute along with something
+    else (a text search's count comes with its ranking), then `keep`-ed."""
+    now = time.monotonic()
+    hit = _space(namespace, now).entries.get(key)
+    return hit[0] if hit is not None and hit[1] > now else default
+
+
+def keep(namespace: str, key: Hashable, value: Any, ends: datetime | None = None) -> None:
+    """Keep a value for key until the namespace changes (or `ends`, UTC, if sooner)."""
     now = time.monotonic()
     space = _space(namespace, now)
-    hit = space.entries.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]  # type: ignore[no-any-return]
-    value = compute()
     life = MAX_AGE_S if space.version is not None else FALLBACK_TTL_S
-    ends = until(value) if until else None
     if ends is not None:
         life = min(life, (ends - utcnow()).total_seconds())
     if life > 0:
         if len(space.entries) >= MAX_ENTRIES:
             space.entries.pop(next(iter(space.entries)))
         space.entries[key] = (value, now + life)
-    return value
 
 
 def clear() -> None:

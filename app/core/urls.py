@@ -21,8 +21,10 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 # Built URLs by (script root, endpoint, arguments): a page builds about twenty, mostly the same
-# ones on every request (static files, navigation). Bounded: query arguments come from visitors.
-MAX_BUILT_URLS = 4000
+# ones on every request (static files, navigation). Bounded, least recently used out first:
+# query arguments come from visitors, and one course's links (a page each of thousands) are
+# rarely asked for twice in a row; 4,000 of them held ~1 MB a worker for little gain.
+MAX_BUILT_URLS = 512
 _built: dict[tuple[Any, ...], str] = {}
 
 
@@ -33,13 +35,17 @@ def template_url_for(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, **values)
     try:
         key = (request.script_root, endpoint, *sorted(values.items()))
-        return _built[key]
+        url = _built.pop(key)
     except KeyError:
         pass
     except TypeError:  # an unhashable argument (a list of values)
         return url_for(endpoint, **values)
+    else:
+        _built[key] = url  # now the most recently used: the last to go
+        return url
     url = url_for(endpoint, **values)
-    if len(_built) >= MAX_BUILT_URLS:
-        _built.pop(next(iter(_built)))
+    oldest = next(iter(_built)) if len(_built) >= MAX_BUILT_URLS else None
+    if oldest is not None:
+        _built.pop(oldest, None)  # another thread may have taken it already
     _built[key] = url
     return url

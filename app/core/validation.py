@@ -29,7 +29,7 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 _FIELD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
 # Their raw body is checked by the provider's signature first, then by webhook ingestion.
-RAW_BODY_ENDPOINTS = frozenset({"payments.webhook"})
+RAW_BODY_ENDPOINTS = frozenset({"payments.webhook", "media.put_part"})
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 

@@ -51,6 +51,8 @@ CRITICAL_RETRY = RetryPolicy(max=3, intervals=[2, 4, 8])
 # Notification jobs (receipts, refund notices, account emails): the same rhythm today, a
 # separate name so mail can back off differently without touching the payment path.
 NOTIFY_RETRY = RetryPolicy(max=3, intervals=[2, 4, 8])
+# Transcoding: a killed worker or a transient ffmpeg failure tries again a little later.
+MEDIA_RETRY = RetryPolicy(max=3, intervals=[10, 60, 300])
 
 
 def get_queue(name: QueueName, connection: Redis | None = None) -> Queue:

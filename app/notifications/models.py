@@ -21,6 +21,8 @@ class NotificationKind(StrEnum):
     REFUND = "payments/refund"
     PASSWORD_RESET = "accounts/password_reset"  # noqa: S105 - a template name, not a secret
     EMAIL_VERIFY = "accounts/email_verify"
+    VIDEO_READY = "media/video_ready"
+    VIDEO_FAILED = "media/video_failed"
 
 
 class Notification(db.Model):  # type: ignore[name-defined,misc]
