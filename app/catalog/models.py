@@ -243,7 +243,7 @@ class CourseSearchRow(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    category_id: Mapped[int | None] = mapped_column(Integer)
+    category_id: Mapped[int | None] = mapped_column(Integer, index=True)
     level: Mapped[str] = mapped_column(String(24), nullable=False)
     language: Mapped[str] = mapped_column(String(8), nullable=False)
     title_vector: Mapped[str] = mapped_column(TSVECTOR, nullable=False)
