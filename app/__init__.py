@@ -29,6 +29,7 @@ DOMAINS = (
     "catalog",
     "media",
     "learning",
+    "teaching",
     "cart",
     "checkout",
     "payments",

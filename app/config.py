@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -200,6 +201,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MEDIA_SIGNED_URL_SECONDS": _positive(env, "MEDIA_SIGNED_URL_SECONDS", 300),
         "MEDIA_STALE_UPLOAD_HOURS": _positive(env, "MEDIA_STALE_UPLOAD_HOURS", 24),
         "MEDIA_JOB_TIMEOUT": _positive(env, "MEDIA_JOB_TIMEOUT", 4 * 3600),
+        "MEDIA_ORIGIN": media_origin(env),
         # A path or a name on PATH; empty: PATH's ffmpeg, else the one imageio-ffmpeg ships.
         "FFMPEG_BINARY": env.get("FFMPEG_BINARY", "").strip(),
         # Mail
@@ -224,6 +226,19 @@ def check_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("APP_ENV=production needs a random SECRET_KEY of at least 32 characters")
     if cfg.get("SANDBOX_PAYMENTS") == "on":
         raise ConfigError("The sandbox payment provider is refused when APP_ENV=production")
+
+
+def media_origin(env: Mapping[str, str]) -> str:
+    """Where browsers reach media directly (the S3 bucket), for the CSP; "" when it is us."""
+    if env.get("STORAGE_BACKEND", "local").strip().lower() != "s3":
+        return ""
+    endpoint = env.get("S3_ENDPOINT_URL", "")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+    region = env.get("S3_REGION", "")
+    host = f"s3.{region}.amazonaws.com" if region else "s3.amazonaws.com"
+    return f"https://{env.get('S3_BUCKET', '')}.{host}"
 
 
 def check_media_config(cfg: Mapping[str, Any]) -> None:

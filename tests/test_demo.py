@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,3 +44,33 @@ def test_seed_demo_is_refused_in_production(app: Flask, db_session: Session) -> 
         app.config["APP_ENV"] = "test"
     assert result.exit_code != 0
     assert "production" in result.output
+
+
+def test_demo_videos_go_through_the_real_pipeline(
+    app: Flask, db_session: Session, tmp_path: Path
+) -> None:
+    from app.demo.videos import make_demo_video, queue_demo_videos
+    from app.jobs.queues import QueueName, get_queue
+    from app.media.models import MediaFile, MediaStatus
+    from app.media.storage.local import LocalStorage
+    from app.media.storage.signing import UrlSigner
+    from tests.media.conftest import install
+
+    summary = seed_demo()
+    assert summary.videos_queued == 5  # 3 + 2 first lectures of two courses
+    db.session.commit()  # the make-video jobs leave with the commit
+    made = [
+        j for j in get_queue(QueueName.MEDIA).get_jobs() if j.func_name.endswith("make_demo_video")
+    ]
+    assert len(made) == 5
+    storage = LocalStorage(tmp_path / "media", UrlSigner(app.config["SECRET_KEY"]))
+    for _ in install(app, storage):
+        lecture_id, seconds = made[0].args
+        media_id = make_demo_video(lecture_id, 2)
+        assert media_id is not None and make_demo_video(lecture_id, seconds) is None
+        media = db.session.get(MediaFile, media_id)
+        assert media is not None and media.status is MediaStatus.UPLOADED
+        assert storage.size(media.storage_key) == media.size_bytes
+        queued = [j.args for j in get_queue(QueueName.MEDIA).get_jobs()]
+        assert (media_id,) in queued  # its transcoding, as after a teacher's upload
+        assert queue_demo_videos() == 4  # the rest are still missing

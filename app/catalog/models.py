@@ -216,6 +216,11 @@ class Lecture(db.Model):  # type: ignore[name-defined,misc]
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     is_preview: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     duration_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # Markdown and its sanitised HTML, written together by the studio (migration e20b1c0d0001).
+    description_md: Mapped[str] = mapped_column(Text, default="", server_default="", nullable=False)
+    description_html: Mapped[str] = mapped_column(
+        Text, default="", server_default="", nullable=False
+    )
     # The video that plays (app/media). use_alter: media_files refers back to lectures.
     media_file_id: Mapped[int | None] = mapped_column(
         ForeignKey("media_files.id", ondelete="SET NULL", use_alter=True), index=True

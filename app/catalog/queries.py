@@ -265,6 +265,8 @@ class LectureView:
     title: str
     is_preview: bool
     duration_s: int
+    id: int
+    has_video: bool  # a ready video plays (Lecture.media_file_id is set only once it is ready)
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,7 @@ class ChapterView:
 
 _CURRICULUM = (
     select(Chapter.id, Chapter.position, Chapter.title, Lecture.title, Lecture.is_preview)
-    .add_columns(Lecture.duration_s, Lecture.id)
+    .add_columns(Lecture.duration_s, Lecture.id, Lecture.media_file_id.is_not(None))
     .outerjoin(Lecture, Lecture.chapter_id == Chapter.id)
     .where(Chapter.course_id == bindparam("course_id"))
     .order_by(Chapter.position, Chapter.id, Lecture.position, Lecture.id)
@@ -290,12 +292,11 @@ _CURRICULUM = (
 def list_curriculum(course_id: int) -> list[ChapterView]:
     """The course's chapters with their lectures, in order, as plain values (one statement)."""
     chapters: dict[int, tuple[int, str, list[LectureView]]] = {}
-    for chapter_id, position, title, lecture, preview, seconds, lecture_id in db.session.execute(
-        _CURRICULUM, {"course_id": course_id}
-    ):
+    rows = db.session.execute(_CURRICULUM, {"course_id": course_id})
+    for chapter_id, position, title, lecture, preview, seconds, lecture_id, video in rows:
         entry = chapters.setdefault(chapter_id, (position, title, []))
         if lecture_id is not None:
-            entry[2].append(LectureView(lecture, preview, seconds))
+            entry[2].append(LectureView(lecture, preview, seconds, lecture_id, bool(video)))
     return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
 
 

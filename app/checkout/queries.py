@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.checkout.models import Order, OrderItem, OrderStatus
+from app.core.money import Money
 from app.extensions import db
 from app.learning.queries import list_enrollments_for_order
 
@@ -100,3 +103,28 @@ def refund_titles(order_id: int) -> dict[int, list[str]]:
     for refund_id, title in rows:
         titles.setdefault(refund_id, []).append(title)
     return titles
+
+
+def revenue_by_course(course_ids: Sequence[int]) -> dict[int, list[Money]]:
+    """What each course's order lines were paid, per currency, net of what was refunded (tax
+    included, as the buyer paid it), over fulfilled orders; currencies sorted."""
+    if not course_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            OrderItem.course_id,
+            Order.currency,
+            func.sum(OrderItem.total_minor - OrderItem.refunded_minor),
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(
+            OrderItem.course_id.in_(list(course_ids)),
+            Order.status.in_(list(OrderStatus.FULFILLED)),
+        )
+        .group_by(OrderItem.course_id, Order.currency)
+        .order_by(OrderItem.course_id, Order.currency)
+    )
+    revenue: dict[int, list[Money]] = {}
+    for course_id, currency, amount in rows:
+        revenue.setdefault(course_id, []).append(Money(int(amount or 0), currency))
+    return revenue

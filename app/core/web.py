@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; "  # hls.js feeds the <video> element from a blob: MediaSource
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
@@ -90,14 +91,26 @@ def init_web(app: Flask) -> None:
     init_validation(app)
     init_read_only(app)
     app.session_interface = CookieSessionInterface()
+    app.config.setdefault("CSP", content_security_policy(app.config.get("MEDIA_ORIGIN", "")))
     app.after_request(_security_headers)
     _register_error_handlers(app)
     _register_template_helpers(app)
 
 
+def content_security_policy(media_origin: str) -> str:
+    """The CSP, letting the browser reach the media bucket when media lives in S3: parts are
+    PUT there by the uploader, segments and thumbnails are read from there by the player."""
+    if not media_origin:
+        return CSP
+    policy = CSP
+    for directive in ("img-src 'self'", "media-src 'self'", "connect-src 'self'"):
+        policy = policy.replace(directive, f"{directive} {media_origin}", 1)
+    return policy
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", current_app.config.get("CSP", CSP))
+    headers.setdefault("Content-Security-Policy", current_app.config["CSP"])
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -43,6 +43,7 @@ from app.demo.content import (
     Curriculum,
 )
 from app.demo.shop import seed_shop
+from app.demo.videos import queue_demo_videos
 from app.extensions import db
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo password, refused in production
@@ -60,6 +61,7 @@ class SeedSummary:
     lectures_created: int = 0
     coupons_created: int = 0
     sales_created: int = 0
+    videos_queued: int = 0
 
 
 def seed_demo() -> SeedSummary:
@@ -76,6 +78,7 @@ def seed_demo() -> SeedSummary:
             _seed_course(spec, category, teacher, order, summary)
     db.session.flush()
     summary.coupons_created, summary.sales_created = seed_shop()
+    summary.videos_queued = queue_demo_videos()
     return summary
 
 
@@ -212,6 +215,7 @@ def seed_demo_command() -> None:
     click.echo(
         f"Demo data ready: {summary.users_created} new users, {summary.categories} categories, "
         f"{summary.courses_created} new courses ({summary.courses_skipped} already there), "
-        f"{summary.chapters_created} chapters and {summary.lectures_created} lectures added."
+        f"{summary.chapters_created} chapters and {summary.lectures_created} lectures added; "
+        f"{summary.videos_queued} demo videos queued for the worker."
     )
     click.echo(f"Log in as admin@example.com (or any demo account) with password {DEMO_PASSWORD}.")

@@ -8,7 +8,7 @@ from flask_login import login_required
 from app.accounts.access import viewer
 from app.core.htmx import render
 from app.core.visitor import visitor_currency
-from app.learning import bp, queries
+from app.learning import bp, playback_views, queries  # noqa: F401 - registers the player's routes
 
 
 @bp.get("/learning")

@@ -40,3 +40,18 @@ def test_bad_numbers_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "eighty")
     with pytest.raises(ConfigError, match="PORT must be a whole number"):
         load_config()
+
+
+def test_the_csp_lets_browsers_reach_an_s3_media_bucket() -> None:
+    from app.config import media_origin
+    from app.core.web import CSP, content_security_policy
+
+    assert media_origin({}) == "" and content_security_policy("") == CSP
+    env = {"STORAGE_BACKEND": "s3", "S3_BUCKET": "cf", "S3_REGION": "eu-west-1"}
+    assert media_origin(env) == "https://cf.s3.eu-west-1.amazonaws.com"
+    minio = {**env, "S3_ENDPOINT_URL": "http://127.0.0.1:9000/ignored/path"}
+    assert media_origin(minio) == "http://127.0.0.1:9000"
+    policy = content_security_policy("http://127.0.0.1:9000")
+    for directive in ("img-src", "media-src", "connect-src"):
+        assert f"{directive} 'self' http://127.0.0.1:9000" in policy
+    assert "script-src 'self';" in policy  # scripts still only from us

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -38,14 +38,17 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from app.accounts import tokens
-from app.accounts.models import User
+from app.accounts.models import Role, User
+from app.catalog.models import CourseStatus
 from app.config import ROOT
 from tests.cart.conftest import make_coupon
 from tests.conftest import IsolatedClient, login_as
 from tests.factories import PASSWORD, make_course, make_user
 from tests.payments.conftest import checkout, order_of, payment_token, run_jobs
+from tests.teaching.conftest import lectures_of
 
 TEMPLATES = ROOT / "templates"
+NO_UPLOAD = "00000000-0000-4000-8000-000000000000"
 HX = {"HX-Request": "true"}
 EXPR = "__expr__"  # what a {{ ... }} leaves behind: an id containing it is not a fixed name
 INCLUDE_TAG = "jinja-include"
@@ -56,6 +59,26 @@ VOID |= {"track", "wbr", "param"}
 # The routes whose HX-Request answer is a fragment, and those answering their whole page (no
 # trigger aims at them). A route moving between the two, or a new one, must be listed here.
 FRAGMENT_ROUTES = {
+    "GET POST /studio/courses/<int:course_id>",
+    "GET /studio/courses/<int:course_id>/curriculum",
+    "GET /studio/lectures/<int:lecture_id>/status",
+    "GET POST /studio/lectures/<int:lecture_id>",
+    "POST /studio/attachments/<uuid:token>/delete",
+    "POST /studio/chapters/<int:chapter_id>/delete",
+    "POST /studio/chapters/<int:chapter_id>/lectures",
+    "POST /studio/chapters/<int:chapter_id>/move",
+    "POST /studio/chapters/<int:chapter_id>/rename",
+    "POST /studio/courses/<int:course_id>/chapters",
+    "POST /studio/courses/<int:course_id>/cover",
+    "POST /studio/courses/<int:course_id>/order",
+    "POST /studio/courses/<int:course_id>/publish",
+    "POST /studio/courses/<int:course_id>/unpublish",
+    "POST /studio/lectures/<int:lecture_id>/attachments",
+    "POST /studio/lectures/<int:lecture_id>/delete",
+    "POST /studio/lectures/<int:lecture_id>/move",
+    "POST /studio/lectures/<int:lecture_id>/preview",
+    "POST /studio/lectures/<int:lecture_id>/rename",
+    "POST /studio/markdown-preview",
     "GET /cart",
     "GET /cart/badge",
     "GET /courses",
@@ -78,6 +101,8 @@ FRAGMENT_ROUTES = {
     "POST /notifications/read-all",
 }
 PAGE_ROUTES = {
+    "GET /studio/",
+    "GET POST /studio/courses/new",
     "GET /",
     "GET /checkout",
     "GET /courses/<slug>",
@@ -348,6 +373,44 @@ class Shop:
     pay: str  # the awaiting order's payment token
     reset: str
     verify: str
+    teacher: FlaskClient  # a teacher, signed in, with a draft course in the studio
+    studio_course: int
+    studio_lecture: int
+    attachment: str  # an attachment's token on that lecture
+
+
+def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
+    """A teacher's client and draft course, with one attachment (so its triggers show)."""
+    import uuid
+
+    from app.extensions import db
+    from app.learning.models import EnrollmentSource
+    from app.learning.services import grant_enrollment
+    from app.media.models import MediaFile, MediaKind, MediaStatus
+
+    teacher = make_user(Role.TEACHER, name="Tess Walker")
+    course = make_course("Walk studio", teacher=teacher, status=CourseStatus.DRAFT)
+    lecture = lectures_of(course)[0]
+    media = MediaFile(
+        kind=MediaKind.ATTACHMENT,
+        status=MediaStatus.READY,
+        owner_id=teacher.id,
+        lecture_id=lecture.id,
+        file_name="notes.pdf",
+        content_type="application/pdf",
+        size_bytes=10,
+        storage_key=f"att/{uuid.uuid4().hex}",
+        part_size=0,
+        progress=100,
+    )
+    db.session.add(media)
+    db.session.flush()
+    # A student is enrolled, so deleting a lecture or chapter answers its refusal instead of
+    # taking away what the other triggers on the page need.
+    grant_enrollment(make_user().id, course.id, EnrollmentSource.FREE)
+    client = _new_client(app)
+    login_as(client, teacher)
+    return client, course.id, lecture.id, str(media.token)
 
 
 def _new_client(app: Flask) -> FlaskClient:
@@ -384,6 +447,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
     make_coupon("WALK10")
     buy(courses[3].id, courses[4].id)
     client.post("/cart/coupon", data={"code": "WALK10"})
+    teacher, studio_course, studio_lecture, attachment = _studio(app)
     yield Shop(
         client=client,
         guest=_new_client(app),
@@ -397,6 +461,10 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         pay=pay,
         reset=tokens.password_reset_token(student),
         verify=tokens.email_verify_token(student),
+        teacher=teacher,
+        studio_course=studio_course,
+        studio_lecture=studio_lecture,
+        attachment=attachment,
     )
     app.config["CATALOG_PAGE_SIZE"] = old
 
@@ -469,6 +537,30 @@ def _calls(s: Shop) -> list[Call]:
         Call("/api/v1/order", "POST"),
         Call("/healthz"),
         Call("/readyz"),
+        # the studio (its POST routes are reached through the triggers on these pages)
+        Call("/studio/", who="teacher"),
+        Call("/studio/courses/new", who="teacher"),
+        Call("/studio/courses/new", "POST", {"title": "Walk new"}, "teacher"),
+        Call(f"/studio/courses/{s.studio_course}", who="teacher"),
+        Call(f"/studio/courses/{s.studio_course}/curriculum", who="teacher"),
+        Call(f"/studio/lectures/{s.studio_lecture}", who="teacher"),
+        Call(f"/studio/attachments/{s.attachment}", who="teacher"),
+        Call(
+            f"/studio/courses/{s.studio_course}/unpublish", "POST", {"status": "draft"}, "teacher"
+        ),
+        Call(f"/studio/covers/covers/{'0' * 32}/320.webp", who="guest"),
+        # lecture video uploads (JSON for the uploader) and their status partial
+        Call(f"/studio/lectures/{s.studio_lecture}/status", who="teacher"),
+        Call(f"/studio/lectures/{s.studio_lecture}/upload", "POST", who="teacher"),
+        Call(f"/studio/lectures/{s.studio_lecture}/confirm-upload", "POST", who="teacher"),
+        Call(f"/studio/uploads/{NO_UPLOAD}", who="teacher"),
+        Call(f"/studio/uploads/{NO_UPLOAD}", "DELETE", who="teacher"),
+        Call(f"/studio/uploads/{NO_UPLOAD}/parts", "POST", who="teacher"),
+        Call(f"/studio/uploads/{NO_UPLOAD}/retry", "POST", who="teacher"),
+        # playback (JSON and playlists: never a page)
+        Call("/lectures/0/play"),
+        Call("/lectures/0/hls/master.m3u8"),
+        Call("/lectures/0/thumbnail"),
         # local media storage's signed URLs (a bad signature: 403 JSON, never a page)
         Call("/media/parts/nope/1?size=1&exp=1&sig=x", "PUT"),
         Call("/media/files/src/nope?exp=1&sig=x"),
@@ -522,6 +614,7 @@ class Trigger:
     target: Node
     swap: str
     data: dict[str, Any]
+    who: str = "client"  # who saw the page: the trigger is replayed as them
 
 
 def form_values(form: Node | None) -> dict[str, Any]:
@@ -568,6 +661,7 @@ class Walk:
         self.app, self.shop = app, shop
         self.adapter = app.url_map.bind("localhost")
         self.pages: dict[str, Node] = {}  # path -> the rendered page
+        self.viewers: dict[str, str] = {}  # path -> who the page was rendered for
         self.answers: dict[str, list[Answer]] = {}
         self.violations: list[str] = []
         self.replayed: set[tuple[str, str, str]] = set()
@@ -581,6 +675,8 @@ class Walk:
             fresh = _new_client(self.app)
             login_as(fresh, self.shop.student)
             return fresh
+        if who == "teacher":
+            return self.shop.teacher
         return self.shop.guest if who == "guest" else self.shop.client
 
     def send(self, call: Call, headers: dict[str, str]) -> Answer:
@@ -597,6 +693,7 @@ class Walk:
         page = self.send(call, {})
         if page.kind == "page":
             self.pages[call.path] = page.tree
+            self.viewers[call.path] = call.who
         answer = self.send(call, HX)
         if answer.kind == "fragment":
             self.check_fragment(call.path, answer, None)
@@ -650,7 +747,7 @@ class Walk:
             url = f"{parts.path}?{urlencode({**dict(parse_qsl(parts.query)), **data})}"
             data = {}
         headers = {**HX, "HX-Target": target, "HX-Current-URL": f"http://localhost{trigger.page}"}
-        answer = self.send(Call(url, trigger.method, data), headers)
+        answer = self.send(Call(url, trigger.method, data, trigger.who), headers)
         if answer.kind == "page":
             self.violate(answer, url, "", f"a whole page, for #{target} on {trigger.page}")
         elif answer.kind == "fragment":
@@ -672,7 +769,11 @@ def test_every_route_answering_htmx_returns_the_element_its_trigger_swaps(
     for call in (c for c in calls if c.method == "GET"):
         walk.visit(call)
     pages = walk.pages.items()
-    triggers = [t for path, page in pages for t in page_triggers(path, page, walk.violations)]
+    triggers = [
+        replace(t, who=walk.viewers[path])
+        for path, page in pages
+        for t in page_triggers(path, page, walk.violations)
+    ]
     for trigger in sorted(triggers, key=_replay_order):
         walk.replay(trigger)
     for call in (c for c in calls if c.method != "GET"):

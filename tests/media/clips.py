@@ -6,30 +6,9 @@ import subprocess
 from pathlib import Path
 
 from app.media.ffmpeg import binaries
+from app.media.testcard import make_clip
 
-
-def make_clip(
-    path: Path,
-    *,
-    seconds: float = 3,
-    height: int = 720,
-    audio: bool = True,
-    fps: int = 25,
-    ffmpeg: str | None = None,
-) -> Path:
-    """An H.264 (+ AAC) MP4 of `seconds` at 16:9 `height`, moving test card and a 440 Hz tone."""
-    exe = ffmpeg or binaries().ffmpeg
-    width = (height * 16 // 9) // 2 * 2
-    cmd = [exe, "-nostdin", "-v", "error", "-y"]
-    cmd += ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"]
-    if audio:
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps)]
-    if audio:
-        cmd += ["-c:a", "aac", "-b:a", "96k", "-shortest"]
-    cmd += ["-movflags", "+faststart", str(path)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    return path
+__all__ = ["make_audio_only", "make_clip", "make_image", "make_text_file"]
 
 
 def make_audio_only(path: Path, *, seconds: float = 2, ffmpeg: str | None = None) -> Path:
