@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -82,9 +85,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+# Media files of this run (uploads, HLS outputs): the web apps and worker processes share it.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="cf-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+
+
 def make_test_app(urls: dict[str, str], **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
+        "MEDIA_ROOT": MEDIA_ROOT,
         "APP_ENV": "test",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "WTF_CSRF_ENABLED": False,

@@ -234,6 +234,11 @@ def _use_template_bytecode_cache(app: Flask) -> None:
     app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
+def counted_filter(count: int, noun: str) -> str:
+    """`{{ n | counted("lecture") }}`: "1 lecture", "12 lectures"."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
 def _register_template_helpers(app: Flask) -> None:
     _use_template_bytecode_cache(app)
     app.context_processor(_template_context)
@@ -243,4 +248,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.add_template_filter(lambda pairs: dict(pairs), "items_to_dict")
     app.add_template_filter(duration_filter, "duration")
     app.add_template_filter(clock_filter, "clock")
+    app.add_template_filter(counted_filter, "counted")
     app.add_template_global(_has_endpoint, "has_endpoint")

@@ -8,12 +8,13 @@ presigned, or app/media/views.py's signed route, which nginx can serve via X-Acc
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, redirect, url_for
+from flask import Response, abort, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from app.accounts.access import viewer
-from app.catalog.queries import can_view
+from app.catalog.queries import can_view, list_curriculum
 from app.core.errors import json_error
+from app.extensions import login_manager
 from app.learning import bp
 from app.learning.playback import (
     PLAYLIST_TYPE,
@@ -99,3 +100,25 @@ def lecture_thumbnail(lecture_id: int) -> ResponseReturnValue:
     keep = min(60, current_app.config["MEDIA_SIGNED_URL_SECONDS"] // 2)
     response.headers["Cache-Control"] = f"private, max-age={keep}"
     return response
+
+
+@bp.get("/lectures/<int:lecture_id>")
+def watch_lecture(lecture_id: int) -> ResponseReturnValue:
+    """A lecture's page: its player, its notes and the course's other lectures. A visitor is
+    asked to log in; a signed-in student without access is told how to get it (403)."""
+    found, user = get_lecture_media(lecture_id), viewer()
+    if found is None or not can_view(found.course, user):
+        abort(404)
+    allowed = can_play(user, found.lecture, found.course)
+    if not allowed and user is None:
+        login: Response = login_manager.unauthorized()
+        return login
+    page = render_template(
+        "learning/lecture_watch.html",
+        lecture=found.lecture,
+        course=found.course,
+        ready=found.ready is not None,
+        allowed=allowed,
+        curriculum=list_curriculum(found.course.id),
+    )
+    return page, 200 if allowed else 403

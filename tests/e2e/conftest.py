@@ -75,6 +75,7 @@ def live_worker(
         **service_urls,
         "SECRET_KEY": live_app.config["SECRET_KEY"],
         "INSTANCE_PATH": str(tmp_path_factory.mktemp("worker-instance")),
+        "MEDIA_ROOT": live_app.config["MEDIA_ROOT"],  # the web app's uploads, its outputs
         "PYTHONUNBUFFERED": "1",
     }
     proc = subprocess.Popen(
