@@ -202,6 +202,15 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MEDIA_STALE_UPLOAD_HOURS": _positive(env, "MEDIA_STALE_UPLOAD_HOURS", 24),
         "MEDIA_JOB_TIMEOUT": _positive(env, "MEDIA_JOB_TIMEOUT", 4 * 3600),
         "MEDIA_ORIGIN": media_origin(env),
+        # Mux (app/media/mux.py): with a token, Mux takes uploads and processing; else ffmpeg.
+        "MUX_TOKEN_ID": env.get("MUX_TOKEN_ID", ""),
+        "MUX_TOKEN_SECRET": env.get("MUX_TOKEN_SECRET", ""),
+        "MUX_WEBHOOK_SECRET": env.get("MUX_WEBHOOK_SECRET", ""),
+        "MUX_API_URL": env.get("MUX_API_URL", "https://api.mux.com").rstrip("/"),
+        # A signing key (id and base64 PEM, as Mux gives them): signed playback; else public.
+        "MUX_SIGNING_KEY_ID": env.get("MUX_SIGNING_KEY_ID", ""),
+        "MUX_SIGNING_KEY_PRIVATE": env.get("MUX_SIGNING_KEY_PRIVATE", ""),
+        "MUX_WEBHOOK_TOLERANCE_SECONDS": _positive(env, "MUX_WEBHOOK_TOLERANCE_SECONDS", 300),
         # A path or a name on PATH; empty: PATH's ffmpeg, else the one imageio-ffmpeg ships.
         "FFMPEG_BINARY": env.get("FFMPEG_BINARY", "").strip(),
         # Mail
@@ -228,8 +237,19 @@ def check_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("The sandbox payment provider is refused when APP_ENV=production")
 
 
+# Where browsers reach Mux: uploads are PUT to its storage, hls.js and <img> read from it.
+MUX_ORIGINS = "https://storage.googleapis.com https://stream.mux.com https://image.mux.com"
+
+
 def media_origin(env: Mapping[str, str]) -> str:
-    """Where browsers reach media directly (the S3 bucket), for the CSP; "" when it is us."""
+    """Where browsers reach media directly (the S3 bucket, Mux), for the CSP; "" when it is us."""
+    bucket = _bucket_origin(env)
+    if env.get("MUX_TOKEN_ID", ""):
+        return f"{bucket} {MUX_ORIGINS}".strip()
+    return bucket
+
+
+def _bucket_origin(env: Mapping[str, str]) -> str:
     if env.get("STORAGE_BACKEND", "local").strip().lower() != "s3":
         return ""
     endpoint = env.get("S3_ENDPOINT_URL", "")
@@ -248,6 +268,9 @@ def check_media_config(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
     if backend == "s3" and not cfg.get("S3_BUCKET"):
         raise ConfigError("STORAGE_BACKEND=s3 needs S3_BUCKET to be set")
+    mux_secrets = cfg.get("MUX_TOKEN_SECRET") and cfg.get("MUX_WEBHOOK_SECRET")
+    if cfg.get("MUX_TOKEN_ID") and not mux_secrets:
+        raise ConfigError("MUX_TOKEN_ID needs MUX_TOKEN_SECRET and MUX_WEBHOOK_SECRET to be set")
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from app.catalog.models import Chapter, Course, CourseStatus, Lecture
 from app.core.models import utcnow
 from app.extensions import db
 from app.learning.models import ACCESS_STATUSES, Enrollment
-from app.media import hls
+from app.media import hls, mux
 from app.media.models import MediaFile, MediaStatus
 from app.media.processing import CONTENT_TYPES, MASTER
 from app.media.storage import Storage, StorageError
@@ -45,11 +45,11 @@ class LectureMedia:
 
     @property
     def ready(self) -> MediaFile | None:
-        """The video when it can be played: ready, with its outputs stored."""
+        """The video when it can be played: ready, with its outputs stored (or at Mux)."""
         media = self.media
-        if media is None or media.status is not MediaStatus.READY or not media.output_prefix:
+        if media is None or media.status is not MediaStatus.READY:
             return None
-        return media
+        return media if (media.playback_id if media.is_mux else media.output_prefix) else None
 
 
 @dataclass(frozen=True)
@@ -104,19 +104,21 @@ def playback(found: LectureMedia, playlist_url: PlaylistUrl, storage: Storage) -
     media = found.ready
     if media is None:
         return None
-    thumbnail = None
-    if media.thumbnail_key:
-        thumbnail = storage.signed_url(media.thumbnail_key, _expires_s(), CONTENT_TYPES[".jpg"])
     if media.duration_ms is not None:
         duration = round(media.duration_ms / 1000)
     else:
         duration = found.lecture.duration_s
-    return Playback(playlist_url(MASTER), thumbnail, duration)
+    if media.is_mux and media.playback_id:  # Mux streams it; the access check stayed ours
+        video = mux.stream_url(media.playback_id, _expires_s())
+        return Playback(video, mux.thumbnail_url(media.playback_id, _expires_s()), duration)
+    return Playback(playlist_url(MASTER), thumbnail_url(found, storage), duration)
 
 
 def thumbnail_url(found: LectureMedia, storage: Storage) -> str | None:
     """A signed URL of the ready video's thumbnail, or None."""
     media = found.ready
+    if media is not None and media.is_mux and media.playback_id:
+        return mux.thumbnail_url(media.playback_id, _expires_s())
     if media is None or not media.thumbnail_key:
         return None
     return storage.signed_url(media.thumbnail_key, _expires_s(), CONTENT_TYPES[".jpg"])
@@ -134,7 +136,9 @@ def read_playlist(
     """The stored playlist `name` with every URI rewritten: playlists to `playlist_url`,
     everything else (segments, init sections, keys) to a signed storage URL. None when the
     playlist is not stored."""
-    prefix = media.output_prefix or ""
+    prefix = media.output_prefix
+    if not prefix:  # a Mux video: Mux serves its playlists
+        return None
     try:
         fh = storage.open(prefix + name)
         try:

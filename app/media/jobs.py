@@ -13,7 +13,7 @@ from app.catalog.models import Lecture
 from app.core.models import utcnow
 from app.core.unit import committing
 from app.extensions import db
-from app.media import ffmpeg, processing, uploads
+from app.media import ffmpeg, mux, mux_events, processing, uploads
 from app.media.models import MediaFile, MediaStatus
 from app.media.storage import get_storage
 from app.notifications.models import NotificationKind
@@ -103,11 +103,24 @@ def delete_media_outputs(prefix: str) -> int:
     return deleted
 
 
+def delete_mux_asset(asset_id: str) -> bool:
+    """Delete a retired or abandoned video's asset at Mux (idempotent: gone is fine)."""
+    deleted = mux.MuxClient.from_config().delete_asset(asset_id)
+    log.info("event=mux_asset_deleted asset=%s found=%s", asset_id, deleted)
+    return deleted
+
+
 def sweep_media() -> tuple[int, int]:
     """Every 15 minutes: requeue confirmed uploads whose job was lost, fail files left
-    `processing` by workers that kept dying (idempotent)."""
+    `processing` by workers that kept dying, and ask Mux about its files with no news for a
+    while (idempotent)."""
     with committing():
         queued, failed = processing.sweep(utcnow(), current_app.config["MEDIA_JOB_TIMEOUT"])
+    if mux.is_configured():
+        with committing():
+            settled = mux_events.reconcile(utcnow())
+        if settled:
+            log.warning("event=mux_reconciled settled=%d", settled)
     if queued or failed:
         log.warning("event=media_swept requeued=%d failed=%d", queued, failed)
     return queued, failed

@@ -49,6 +49,11 @@ class MediaStatus(StrEnum):
         return self in (MediaStatus.UPLOADED, MediaStatus.PROCESSING)
 
 
+class MediaProvider(StrEnum):
+    LOCAL = "local"  # our storage and ffmpeg
+    MUX = "mux"  # uploaded to and processed by Mux (app/media/mux.py)
+
+
 class MediaFile(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "media_files"
 
@@ -74,7 +79,15 @@ class MediaFile(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     storage_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     # S3's multipart UploadId, or the local backend's upload directory id.
     upload_id: Mapped[str | None] = mapped_column(String(200))
-    part_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Big: a Mux upload is one part holding the whole file.
+    part_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    provider: Mapped[MediaProvider] = mapped_column(
+        str_enum(MediaProvider, "media_provider"), default=MediaProvider.LOCAL, nullable=False
+    )
+    # Mux's direct upload, the asset it made, and the playback id players use.
+    provider_upload_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_asset_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    playback_id: Mapped[str | None] = mapped_column(String(255))
     # Where processing wrote its outputs ("hls/<hex>/": master.m3u8, renditions, thumbnail).
     output_prefix: Mapped[str | None] = mapped_column(String(200))
     progress: Mapped[int] = mapped_column(SmallInteger, default=0, nullable=False)
@@ -88,6 +101,20 @@ class MediaFile(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_mux(self) -> bool:
+        return self.provider is MediaProvider.MUX
+
+    @property
+    def can_reprocess(self) -> bool:
+        """Failed with its source in our storage, so processing can run again (Mux keeps no
+        source we could resend: a failed Mux video needs a new upload)."""
+        return (
+            self.status is MediaStatus.FAILED
+            and self.confirmed_at is not None
+            and self.provider is MediaProvider.LOCAL
+        )
 
     __table_args__ = (
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),

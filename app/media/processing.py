@@ -25,7 +25,7 @@ from app.extensions import db
 from app.jobs.queues import MEDIA_RETRY, QueueName, enqueue_after_commit
 from app.media import ffmpeg
 from app.media.errors import UploadRefused
-from app.media.models import MediaFile, MediaStatus
+from app.media.models import MediaFile, MediaProvider, MediaStatus
 from app.media.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ THUMBNAIL = "thumbnail.jpg"
 TRANSCODE_JOB = "app.media.jobs.transcode_media"
 NOTICE_JOB = "app.media.jobs.send_media_notice"
 CLEANUP_JOB = "app.media.jobs.delete_media_outputs"
+MUX_DELETE_JOB = "app.media.jobs.delete_mux_asset"
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,10 @@ class Claim:
 @dataclass(frozen=True)
 class Processed:
     duration_ms: int
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     renditions: list[dict[str, Any]]
-    thumbnail_key: str
+    thumbnail_key: str | None
 
 
 class NotProcessable(Exception):
@@ -98,6 +99,8 @@ def claim(media_id: int) -> Claim | None:
     killed worker finds it `processing` and starts again, into a fresh output folder."""
     media = _locked(media_id)
     if media is None or media.status not in (MediaStatus.UPLOADED, MediaStatus.PROCESSING):
+        return None
+    if media.provider is not MediaProvider.LOCAL:  # Mux processes it on its side
         return None
     if media.output_prefix:  # a killed attempt's partial outputs
         enqueue_after_commit(CLEANUP_JOB, media.output_prefix, queue=QueueName.LOW)
@@ -156,6 +159,12 @@ def finish(claimed: Claim, done: Processed) -> MediaFile | None:
     ):
         enqueue_after_commit(CLEANUP_JOB, claimed.output_prefix, queue=QueueName.LOW)
         return None
+    return make_ready(media, done)
+
+
+def make_ready(media: MediaFile, done: Processed) -> MediaFile:
+    """The (locked, processing) file is ready, whoever processed it (ffmpeg here, or Mux): its
+    lecture switches to it, the video it replaces is retired, the teacher hears once."""
     media.status, media.progress, media.ready_at = MediaStatus.READY, 100, utcnow()
     media.duration_ms, media.width, media.height = done.duration_ms, done.width, done.height
     media.renditions, media.thumbnail_key = done.renditions, done.thumbnail_key
@@ -178,7 +187,10 @@ def _retire(media_id: int) -> None:
     if old is None:
         return
     old.status = MediaStatus.ABORTED
-    for prefix in (old.output_prefix, old.storage_key):
+    if old.provider_asset_id:  # a Mux video: Mux deletes the asset and its playback ids
+        enqueue_after_commit(MUX_DELETE_JOB, old.provider_asset_id, queue=QueueName.LOW)
+    local = old.provider is MediaProvider.LOCAL
+    for prefix in (old.output_prefix, old.storage_key if local else None):
         if prefix:
             enqueue_after_commit(CLEANUP_JOB, prefix, queue=QueueName.LOW)
     old.output_prefix, old.thumbnail_key = None, None
@@ -216,6 +228,7 @@ def sweep(now: datetime, job_timeout_s: int) -> tuple[int, int]:
     stuck = db.session.scalars(
         select(MediaFile.id).where(
             MediaFile.status == MediaStatus.PROCESSING,
+            MediaFile.provider == MediaProvider.LOCAL,  # Mux files: mux_events.reconcile
             MediaFile.updated_at < now - timedelta(seconds=job_timeout_s + 600),
         )
     ).all()
@@ -226,7 +239,11 @@ def sweep(now: datetime, job_timeout_s: int) -> tuple[int, int]:
 
 def retry(media: MediaFile) -> MediaFile:
     """ "Retry processing" on a failed video whose source is still stored: queue it again."""
-    if media.status is not MediaStatus.FAILED or not media.confirmed_at:
+    if media.status is MediaStatus.FAILED and media.is_mux:
+        raise UploadRefused(
+            "Mux keeps no copy to process again: upload the video again.", code="upload_again"
+        )
+    if not media.can_reprocess:
         raise UploadRefused("Only a failed video can be processed again.", code="not_failed")
     media.status, media.error, media.progress = MediaStatus.UPLOADED, None, 0
     enqueue_transcode(media)

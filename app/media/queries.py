@@ -55,7 +55,7 @@ class LectureVideo:
     def can_retry(self) -> bool:
         """Failed after a confirmed upload, so the source is stored and can be processed again
         (a file refused as not a video was deleted: it needs a new upload)."""
-        return self.is_failed and self.pending is not None and self.pending.confirmed_at is not None
+        return self.is_failed and self.pending is not None and self.pending.can_reprocess
 
     @property
     def is_ready(self) -> bool:
@@ -87,10 +87,14 @@ class LectureVideo:
 
     def thumbnail_url(self) -> str | None:
         """A short-lived signed URL of the current video's thumbnail (None without one)."""
-        key = self.current.thumbnail_key if self.current is not None else None
+        current, expires = self.current, current_app.config["MEDIA_SIGNED_URL_SECONDS"]
+        if current is not None and current.is_mux and current.playback_id:
+            from app.media import mux  # only where Mux processes the videos
+
+            return mux.thumbnail_url(current.playback_id, expires)
+        key = current.thumbnail_key if current is not None else None
         if not key:
             return None
-        expires = current_app.config["MEDIA_SIGNED_URL_SECONDS"]
         return get_storage().signed_url(key, expires, "image/jpeg")
 
 

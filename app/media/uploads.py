@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.media import processing
+from app.media import mux, mux_uploads, processing
 from app.media.errors import UploadGone, UploadRefused
-from app.media.models import MediaFile, MediaKind, MediaStatus
+from app.media.models import MediaFile, MediaKind, MediaProvider, MediaStatus
 from app.media.storage import NoSuchUpload, Storage, StorageError, StoredPart, get_storage
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,8 @@ def start_video_upload(
     name = _clean_name(file_name)
     kind = _video_type(name, content_type)
     _check_size(file_size)
+    if mux.is_configured():
+        return _start_mux_upload(owner_id, lecture_id, name, file_size, kind)
     key = f"src/{uuid.uuid4().hex}"
     upload_id = get_storage().start_upload(key, kind)
     media = MediaFile(
@@ -110,6 +112,37 @@ def start_video_upload(
         part_size=media.part_size,
         part_count=count,
         parts=part_urls(media, range(1, min(count, FIRST_BATCH) + 1)),
+        expires_in_s=current_app.config["MEDIA_UPLOAD_URL_SECONDS"],
+    )
+
+
+def _start_mux_upload(
+    owner_id: int, lecture_id: int | None, name: str, file_size: int, kind: str
+) -> UploadTicket:
+    """Mux's direct upload instead of our storage: one part, the whole file PUT to Mux's URL."""
+    token = uuid.uuid4()
+    upload = mux_uploads.create(token)
+    media = MediaFile(
+        token=token,
+        kind=MediaKind.VIDEO,
+        status=MediaStatus.UPLOADING,
+        owner_id=owner_id,
+        lecture_id=lecture_id,
+        file_name=name,
+        content_type=kind,
+        size_bytes=file_size,
+        storage_key=f"mux/{token.hex}",  # nothing is stored under it: Mux keeps the file
+        part_size=file_size,
+        provider=MediaProvider.MUX,
+        provider_upload_id=upload.id,
+    )
+    db.session.add(media)
+    db.session.flush()
+    return UploadTicket(
+        media=media,
+        part_size=file_size,
+        part_count=1,
+        parts=[PartUrl(1, file_size, upload.url)],
         expires_in_s=current_app.config["MEDIA_UPLOAD_URL_SECONDS"],
     )
 
@@ -164,6 +197,8 @@ def part_urls(media: MediaFile, numbers: Iterable[int]) -> list[PartUrl]:
             f"Ask for at most {MAX_URLS_AT_ONCE} parts at a time, numbered 1 to {count}.",
             code="bad_part_number",
         )
+    if media.is_mux:  # Mux's one URL, asked for again (a resumed upload)
+        return [PartUrl(1, media.size_bytes, mux_uploads.upload_url(media))]
     storage, expires = get_storage(), current_app.config["MEDIA_UPLOAD_URL_SECONDS"]
     key, upload_id = media.storage_key, media.upload_id
     assert upload_id is not None  # an uploading row always has one
@@ -176,6 +211,8 @@ def part_urls(media: MediaFile, numbers: Iterable[int]) -> list[PartUrl]:
 def stored_parts(media: MediaFile) -> list[StoredPart]:
     """The parts storage holds so far: a resumed upload sends only the others."""
     _require_uploading(media)
+    if media.is_mux:
+        return mux_uploads.stored_parts(media)
     assert media.upload_id is not None
     try:
         return get_storage().list_parts(media.storage_key, media.upload_id)
@@ -203,6 +240,8 @@ def confirm_upload(media: MediaFile) -> MediaFile:
         raise UploadGone("This upload was cancelled; start it again.")
     if media.status != MediaStatus.UPLOADING:
         return media
+    if media.is_mux:  # Mux has the file and processes it; its webhooks say how it went
+        return mux_uploads.confirm(media)
     storage = get_storage()
     _complete(media, storage)
     reason = not_a_video_reason(storage.read_head(media.storage_key, HEAD_BYTES))
@@ -278,7 +317,8 @@ def cancel_upload(media: MediaFile) -> MediaFile:
 def _abort(media: MediaFile, storage: Storage) -> None:
     if media.upload_id is not None:
         storage.abort_upload(media.storage_key, media.upload_id)
-    storage.delete(media.storage_key)  # a completed object whose confirm never committed
+    if not media.is_mux:  # Mux's upload times out on its own; nothing of ours is stored
+        storage.delete(media.storage_key)  # a completed object whose confirm never committed
     media.status, media.upload_id = MediaStatus.ABORTED, None
 
 

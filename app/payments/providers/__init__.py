@@ -8,12 +8,12 @@ views ask a provider what to do (`pay_page`, `verify_return`) and never test its
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 
 from app.payments.providers import sandbox
-from app.payments.providers.base import PaymentProvider, ProviderError
+from app.payments.providers.base import PaymentProvider, ProviderError, WebhookMessage
 
 ProviderFactory = Callable[[Mapping[str, Any]], PaymentProvider | None]
 
@@ -52,6 +52,29 @@ REGISTRY: dict[str, ProviderFactory] = {
     "razorpay": _razorpay,
     "sandbox": sandbox.from_config,
 }
+
+
+class WebhookSource(Protocol):
+    """Whoever signs webhooks under a name: a payment provider, or Mux (video events)."""
+
+    name: str
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> WebhookMessage: ...
+
+
+MUX = "mux"
+
+
+def webhook_source(name: str) -> WebhookSource:
+    """The verifier of webhooks posted under `name` (ProviderError when none is configured)."""
+    if name == MUX:
+        from app.payments.providers.mux import from_config  # loads media's Mux code
+
+        source = from_config(current_app.config)
+        if source is None:
+            raise ProviderError("Mux is not configured here.", code="no_provider")
+        return source
+    return get_provider(name)
 
 
 def sandbox_enabled() -> bool:

@@ -22,7 +22,7 @@ from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import Payment, Refund, RefundSource, WebhookEvent, WebhookStatus
-from app.payments.providers import get_provider
+from app.payments.providers import MUX, get_provider, webhook_source
 from app.payments.providers.base import (
     MalformedWebhook,
     PaymentFacts,
@@ -44,7 +44,7 @@ class Ingested:
 
 def ingest_webhook(provider_name: str, raw_body: bytes, headers: Mapping[str, str]) -> Ingested:
     """Verify the signature on the raw body, then store the event once (InvalidSignature else)."""
-    provider = get_provider(provider_name)
+    provider = webhook_source(provider_name)
     message = provider.parse_webhook(raw_body, headers)
     check_storable(message)
     stmt = (
@@ -97,6 +97,8 @@ def process_event(event_id: int) -> WebhookStatus | None:
     event = lock_event(event_id)
     if event is None or event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
         return event.status if event else None
+    if event.provider == MUX:
+        return _process_video_event(event)
     provider = get_provider(event.provider)
     facts = provider.interpret(WebhookMessage(event.event_id, event.type, event.payload))
     handled, order_id = False, event.order_id
@@ -120,6 +122,18 @@ def process_event(event_id: int) -> WebhookStatus | None:
             event.type,
             event.event_id,
         )
+    return event.status
+
+
+def _process_video_event(event: WebhookEvent) -> WebhookStatus:
+    """A Mux event: media applies it to its video (no payment is involved)."""
+    from app.payments.providers.mux import MuxWebhooks
+
+    message = WebhookMessage(event.event_id, event.type, event.payload)
+    handled = MuxWebhooks.process(message)
+    event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
+    event.processed_at = utcnow()
+    event.attempts += 1
     return event.status
 
 
@@ -192,6 +206,8 @@ def event_order_token(event_id: int) -> str | None:
     )
     found: str | None = db.session.scalar(stmt)
     event = db.session.get(WebhookEvent, event_id)
+    if event is not None and event.provider == MUX:  # about a video, never an order
+        return None
     if found is None and event is not None:  # not linked yet: ask the payload
         message = WebhookMessage(event.event_id, event.type, event.payload)
         for fact in get_provider(event.provider).interpret(message):
