@@ -2,7 +2,7 @@
 
 Revision ID: f30c2d1e0001
 Revises: e20b1c0d0001
-Create Date: 2026-12-03 01:00:00
+Create Date: 2026-12-02 01:40:00
 
 """
 from alembic import op
