@@ -25,7 +25,11 @@ from app import create_app, embedded
 from app.config import ROOT
 from app.core import shared_cache
 from app.extensions import db
-from tests.fakes.fixtures import razorpay_double, stripe_double  # noqa: F401 - shared fixtures
+from tests.fakes.fixtures import (  # noqa: F401 - shared fixtures
+    moto_endpoint,
+    razorpay_double,
+    stripe_double,
+)
 
 TEST_DB = "coursefront_test"
 

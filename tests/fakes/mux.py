@@ -17,7 +17,6 @@ import base64
 import hmac
 import json
 import secrets
-import socket
 import string
 import threading
 import time
@@ -32,10 +31,11 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app.media.mux import sign_webhook
+from tests.fakes import ports
 from tests.fakes.fixtures import _shared
 from tests.fakes.stripe_double import RecordedRequest, WsgiDouble, _QuietHandler
 
-PORTS = range(8360, 8370)  # this stream's ports
+PORTS = range(8360, 8370)  # the Mux double
 _ALPHABET = string.ascii_letters + string.digits
 VIDEO_HEADS = (b"ftyp",)  # at offset 4 (MP4/MOV)
 EBML = b"\x1a\x45\xdf\xa3"  # WebM/MKV
@@ -48,14 +48,7 @@ def mux_id(length: int = 32) -> str:
 
 
 def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8360-8369")
+    return ports.free_port(PORTS)
 
 
 @dataclass
@@ -85,7 +78,7 @@ class MuxDouble(WsgiDouble):
         self._sender: threading.Thread | None = None
         self._url_key = secrets.token_bytes(16)
 
-    # -- serving, on this stream's ports --------------------------------------------------
+    # -- serving, on the double's ports -----------------------------------------------------
     def start(self) -> Self:
         if self._server is None:
             self._server = make_server(

@@ -4,9 +4,7 @@ and the signed segments themselves, over a real video transcoded by ffmpeg into 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -486,48 +484,11 @@ def test_no_player_without_a_preview_video(
 
 # -- S3: the presigned URL is the credential ---------------------------------------------------
 
-_S3_PORTS = range(8350, 8360)  # this stream's ports
-_AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@pytest.fixture(scope="module")
-def moto_s3() -> Iterator[str]:
-    """moto's S3 server on 127.0.0.1, spoken to over HTTP by boto3 and by urllib."""
-    from moto.server import ThreadedMotoServer  # only where it is used: a slow import
-
-    port = None
-    for candidate in _S3_PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            port = candidate
-            break
-    assert port is not None, "no free port in 8350-8359"
-    saved = {name: os.environ.get(name) for name in _AWS}
-    os.environ.update(_AWS)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
 
 def test_with_s3_segments_are_presigned_bucket_urls(
-    app: Flask, world: World, client: FlaskClient, storage: LocalStorage, moto_s3: str
+    app: Flask, world: World, client: FlaskClient, storage: LocalStorage, moto_endpoint: str
 ) -> None:
-    s3 = S3Storage(f"play-{uuid.uuid4().hex[:12]}", "us-east-1", moto_s3)
+    s3 = S3Storage(f"play-{uuid.uuid4().hex[:12]}", "us-east-1", moto_endpoint)
     s3.client.create_bucket(Bucket=s3.bucket)
     media = world.media[world.locked.id]
     for key in storage.keys(media.output_prefix or "-"):  # the same outputs, now in a bucket
@@ -536,14 +497,14 @@ def test_with_s3_segments_are_presigned_bucket_urls(
     login_as(client, world.users["enrolled"])
     play = client.get(f"/lectures/{world.locked.id}/play")
     assert play.status_code == 200 and play.json is not None
-    assert play.json["thumbnailUrl"].startswith(f"{moto_s3}/{s3.bucket}/")
+    assert play.json["thumbnailUrl"].startswith(f"{moto_endpoint}/{s3.bucket}/")
     master = client.get(play.json["videoUrl"]).get_data(as_text=True)
     for variant in hls.parse_master(master):
         assert variant.uri.startswith(f"/lectures/{world.locked.id}/hls/")  # still the app
         playlist = client.get(variant.uri).get_data(as_text=True)
         for segment in hls.parse_media(playlist).segments:
             url = urlsplit(segment.uri)
-            assert f"{url.scheme}://{url.netloc}" == moto_s3
+            assert f"{url.scheme}://{url.netloc}" == moto_endpoint
             query = parse_qs(url.query)
             assert query["X-Amz-Expires"] == ["300"] and "X-Amz-Signature" in query
             with urlopen(segment.uri, timeout=10) as answer:

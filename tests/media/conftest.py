@@ -5,9 +5,7 @@ Each test gets its own bucket or directory, installed as the app's storage for i
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,46 +19,13 @@ from app.media.storage.local import LocalStorage
 from app.media.storage.s3 import S3Storage
 from app.media.storage.signing import UrlSigner
 from tests.factories import make_user
+from tests.fakes import ports
 
-PORTS = range(8320, 8330)  # this stream's ports (tests/media)
-_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+PORTS = range(8321, 8330)  # this folder's servers (moto may hold 8320)
 
 
 def free_port() -> int:
-    """A port in 8320-8329 nothing listens on (other runs may hold some of them)."""
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8320-8329")
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """moto's S3 in server mode on 127.0.0.1, spoken to over real HTTP by boto3 and clients."""
-    from moto.server import ThreadedMotoServer
-
-    saved = {name: os.environ.get(name) for name in _CREDENTIALS}
-    os.environ.update(_CREDENTIALS)  # boto3's usual chain finds them, as in production
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return ports.free_port(PORTS)
 
 
 def install(app: Flask, storage: Storage) -> Iterator[Storage]:

@@ -238,7 +238,7 @@ def test_a_worker_killed_mid_transcode_retries_to_ready(
     committed: Any, storage: LocalStorage, tmp_path: Path, service_urls: dict[str, str]
 ) -> None:
     lecture = _lecture()
-    media_id = _uploaded(storage, make_clip(tmp_path / "killed.mp4", seconds=20), lecture)
+    media_id = _uploaded(storage, make_clip(tmp_path / "killed.mp4", seconds=12), lecture)
     queue = get_queue(QueueName.MEDIA)
     job = queue.enqueue(jobs.transcode_media, media_id, retry=MEDIA_RETRY.rq(), job_timeout=600)
     worker = _start_worker(service_urls, storage.root)
@@ -261,7 +261,7 @@ def test_a_worker_killed_mid_transcode_retries_to_ready(
 
     worker = _start_worker(service_urls, storage.root)  # its scheduler fires the retry
     try:
-        assert _wait(lambda: _fresh(media_id).status is MediaStatus.READY, 120), "not recovered"
+        assert _wait(lambda: _fresh(media_id).status is MediaStatus.READY, 240), "not recovered"
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
