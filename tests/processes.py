@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -64,3 +67,36 @@ def kill_leftovers(pids: list[int]) -> None:
     for pid in pids:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def start_worker(urls: dict[str, str], **env: str) -> subprocess.Popen[bytes]:
+    """A real `python worker.py` on the test database and Redis, in its own process group (so
+    a test can SIGKILL it with its work horses), quiet; `env` adds or overrides settings."""
+    from app.config import ROOT
+
+    settings = {
+        **os.environ,
+        **urls,
+        "WORKER_MAINTENANCE_INTERVAL": "5",
+        "APP_ENV": "development",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=settings,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
+    """Whether the predicate held within `timeout` seconds (polled every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False

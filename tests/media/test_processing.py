@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from rq.registry import StartedJobRegistry
 
 from app.accounts.models import Role
 from app.catalog.models import Lecture
-from app.config import ROOT
 from app.core.models import utcnow
 from app.extensions import db, get_redis
 from app.jobs.queues import MEDIA_RETRY, QueueName, get_queue
@@ -33,6 +31,7 @@ from app.notifications.models import Notification
 from tests.factories import make_course, make_user
 from tests.media.clips import make_clip, make_text_file
 from tests.media.conftest import install
+from tests.processes import start_worker, wait_for
 
 
 @pytest.fixture
@@ -199,34 +198,14 @@ def test_progress_only_goes_up_and_ends_at_100(
     assert any(0 < p < 100 for p in seen), seen  # it moved while it ran, not only at the end
 
 
-def _start_worker(urls: dict[str, str], media_root: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **urls,
-        "MEDIA_ROOT": str(media_root),
-        "WORKER_MAINTENANCE_INTERVAL": "5",
-        "WORKER_QUEUES": "media",
-        "WORKER_PROCESSES": "1",
-        "WORKER_CRITICAL_PROCESSES": "0",
-        "APP_ENV": "development",
-    }
-    return subprocess.Popen(
-        [sys.executable, "worker.py"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _media_worker(urls: dict[str, str], media_root: Path) -> subprocess.Popen[bytes]:
+    return start_worker(
+        urls,
+        MEDIA_ROOT=str(media_root),
+        WORKER_QUEUES="media",
+        WORKER_PROCESSES="1",
+        WORKER_CRITICAL_PROCESSES="0",
     )
-
-
-def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _ffmpeg_running(marker: str) -> bool:
@@ -241,15 +220,15 @@ def test_a_worker_killed_mid_transcode_retries_to_ready(
     media_id = _uploaded(storage, make_clip(tmp_path / "killed.mp4", seconds=12), lecture)
     queue = get_queue(QueueName.MEDIA)
     job = queue.enqueue(jobs.transcode_media, media_id, retry=MEDIA_RETRY.rq(), job_timeout=600)
-    worker = _start_worker(service_urls, storage.root)
+    worker = _media_worker(service_urls, storage.root)
     try:
-        assert _wait(lambda: _fresh(media_id).progress > 0, 60), "it never started transcoding"
+        assert wait_for(lambda: _fresh(media_id).progress > 0, 60), "it never started transcoding"
         os.killpg(worker.pid, signal.SIGKILL)  # the worker, mid-transcode
         worker.wait(timeout=10)
     except BaseException:
         os.killpg(worker.pid, signal.SIGKILL)
         raise
-    assert _wait(lambda: not _ffmpeg_running("cf-transcode-"), 10), "ffmpeg outlived its worker"
+    assert wait_for(lambda: not _ffmpeg_running("cf-transcode-"), 10), "ffmpeg outlived its worker"
     killed = _fresh(media_id)
     assert killed.status is MediaStatus.PROCESSING and killed.attempts == 1
     first_prefix = killed.output_prefix
@@ -259,9 +238,9 @@ def test_a_worker_killed_mid_transcode_retries_to_ready(
     job.refresh()
     assert job.retries_left == MEDIA_RETRY.max - 1
 
-    worker = _start_worker(service_urls, storage.root)  # its scheduler fires the retry
+    worker = _media_worker(service_urls, storage.root)  # its scheduler fires the retry
     try:
-        assert _wait(lambda: _fresh(media_id).status is MediaStatus.READY, 240), "not recovered"
+        assert wait_for(lambda: _fresh(media_id).status is MediaStatus.READY, 240), "not recovered"
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)

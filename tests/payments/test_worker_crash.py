@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -16,7 +14,6 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 from app.checkout.models import Order, OrderStatus
-from app.config import ROOT
 from app.extensions import db, get_redis
 from app.jobs.queues import QueueName, get_queue
 from app.learning.models import Enrollment
@@ -24,33 +21,7 @@ from app.payments.jobs import CRITICAL_RETRY, process_webhook_event
 from app.payments.models import WebhookEvent, WebhookStatus
 from tests.factories import make_user
 from tests.payments.conftest import paid_sandbox_event
-
-
-def _start_worker(urls: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **urls,
-        "WORKER_MAINTENANCE_INTERVAL": "5",
-        "APP_ENV": "development",
-        "PYTHONUNBUFFERED": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "worker.py"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _wait(predicate: Any, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.processes import start_worker, wait_for
 
 
 def _event_status(event_id: int) -> WebhookStatus | None:
@@ -71,10 +42,10 @@ def test_killed_worker_job_is_recovered_once(
     lock = blocker.begin()
     blocker.execute(sa.text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})
     job = queue.enqueue(process_webhook_event, event_id, retry=CRITICAL_RETRY.rq())
-    worker = _start_worker(service_urls)
+    worker = start_worker(service_urls)
     try:
         registry = StartedJobRegistry(queue=queue)
-        assert _wait(lambda: job.id in registry.get_job_ids()), "the job never started"
+        assert wait_for(lambda: job.id in registry.get_job_ids()), "the job never started"
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its work horse, mid-job
         worker.wait(timeout=10)
     finally:
@@ -87,9 +58,9 @@ def test_killed_worker_job_is_recovered_once(
     job.refresh()
     assert job.retries_left == CRITICAL_RETRY.max - 1
 
-    worker = _start_worker(service_urls)  # its scheduler fires the retry after 2 s
+    worker = start_worker(service_urls)  # its scheduler fires the retry after 2 s
     try:
-        assert _wait(lambda: _event_status(event_id) is WebhookStatus.PROCESSED), "not recovered"
+        assert wait_for(lambda: _event_status(event_id) is WebhookStatus.PROCESSED), "not recovered"
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=15)
