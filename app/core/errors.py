@@ -30,9 +30,8 @@ class PermissionDenied(DomainError):
     status = 403
 
 
-def json_error(code: str, message: str, status: int) -> Response:
-    response = jsonify(
-        {"success": False, "status": status, "error": {"code": code, "message": message}}
-    )
+def json_error(code: str, message: str, status: int, field: str | None = None) -> Response:
+    error = {"code": code, "message": message, **({"field": field} if field else {})}
+    response = jsonify({"success": False, "status": status, "error": error})
     response.status_code = status
     return response

@@ -22,7 +22,7 @@ from flask.wrappers import Response
 from app.accounts.access import viewer
 from app.accounts.models import User
 from app.catalog.models import Lecture
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError, NotFound, json_error
 from app.core.htmx import redirect_to, wants_partial
 from app.core.models import utcnow
 from app.core.readonly import read_only
@@ -64,15 +64,6 @@ class FieldInvalid(DomainError):
 
 
 # -- JSON plumbing ----------------------------------------------------------------------------
-def error_json(code: str, message: str, status: int, field: str | None = None) -> Response:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if field:
-        error["field"] = field
-    response = jsonify({"success": False, "status": status, "error": error})
-    response.status_code = status
-    return response
-
-
 def json_api(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Response]:
     """A JSON endpoint of the studio: the signed-in teacher or admin is passed in; a visitor
     gets 401, anyone else 404, and every domain error its JSON answer (never an HTML page)."""
@@ -81,13 +72,13 @@ def json_api(view: Callable[Concatenate[User, P], Response]) -> Callable[P, Resp
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> Response:
         user = viewer()
         if user is None:
-            return error_json("login_required", "Log in to continue.", 401)
+            return json_error("login_required", "Log in to continue.", 401)
         if not can_teach(user):
-            return error_json("not_found", "No such page.", 404)
+            return json_error("not_found", "No such page.", 404)
         try:
             return view(user, *args, **kwargs)
         except DomainError as err:
-            return error_json(err.code, err.message, err.status, err.field)
+            return json_error(err.code, err.message, err.status, err.field)
 
     return wrapped
 
