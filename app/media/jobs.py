@@ -55,6 +55,7 @@ def transcode_media(media_id: int) -> str | None:
         log.info("event=transcode_skipped media_id=%s", media_id)
         return None
     started = time.monotonic()
+    processing.remove_stale_workdirs(current_app.config["MEDIA_JOB_TIMEOUT"])
     bins = ffmpeg.binaries(current_app.config["FFMPEG_BINARY"] or None)
     try:
         done = processing.transcode(claimed, get_storage(), bins, _progress_writer(media_id))

@@ -9,7 +9,9 @@ shows `processing` (with progress) while it runs.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +41,7 @@ CONTENT_TYPES = {
 }
 MASTER = "master.m3u8"
 THUMBNAIL = "thumbnail.jpg"
+WORKDIR_PREFIX = "cf-transcode-"
 TRANSCODE_JOB = "app.media.jobs.transcode_media"
 NOTICE_JOB = "app.media.jobs.send_media_notice"
 CLEANUP_JOB = "app.media.jobs.delete_media_outputs"
@@ -111,13 +114,29 @@ def claim(media_id: int) -> Claim | None:
     return Claim(media.id, media.storage_key, media.output_prefix, media.attempts)
 
 
+def remove_stale_workdirs(older_than_s: int, root: Path | None = None) -> int:
+    """Work folders of transcodes killed mid-way (kill -9 skips their cleanup). One older than a
+    job may run belongs to no running job. Returns how many were removed."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in Path(root or tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            stale = path.is_dir() and path.stat().st_mtime < cutoff
+        except OSError:  # another worker removed it meanwhile
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def transcode(
     claimed: Claim, storage: Storage, bins: ffmpeg.Binaries, on_progress: ffmpeg.ProgressCallback
 ) -> Processed:
     """Download the source, transcode it to HLS and store every output under the claim's prefix.
     No database work: this runs for minutes. Raises NotProcessable for a file that will never
     work, and lets transient failures (ffmpeg killed, disk full, storage errors) propagate."""
-    with tempfile.TemporaryDirectory(prefix="cf-transcode-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as tmp:
         source, out = Path(tmp) / "source", Path(tmp) / "out"
         storage.download(claimed.storage_key, source)
         try:

@@ -276,3 +276,17 @@ def test_the_sweep_requeues_lost_jobs_and_fails_dead_ones(
     assert _fresh(dead).status is MediaStatus.FAILED and "Retry" in (_fresh(dead).error or "")
     assert _fresh(fresh).status is MediaStatus.UPLOADED
     assert sweep_media() == (0, 0)  # the requeued one waits another 10 minutes
+
+
+def test_work_folders_of_killed_transcodes_are_removed_once_stale(tmp_path: Path) -> None:
+    from app.media.processing import WORKDIR_PREFIX, remove_stale_workdirs
+
+    old, fresh, other = (tmp_path / name for name in ("cf-transcode-a", "cf-transcode-b", "x"))
+    for folder in (old, fresh, other):
+        (folder / "out").mkdir(parents=True)
+    hour_ago = time.time() - 3600
+    for folder in (old, other):
+        os.utime(folder, (hour_ago, hour_ago))
+    assert old.name.startswith(WORKDIR_PREFIX)
+    assert remove_stale_workdirs(600, tmp_path) == 1
+    assert not old.exists() and fresh.exists() and other.exists()  # a running job's, not ours
