@@ -8,6 +8,8 @@ presigned, or app/media/views.py's signed route, which nginx can serve via X-Acc
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Response, abort, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
@@ -27,6 +29,7 @@ from app.learning.playback import (
     read_playlist,
     thumbnail_url,
 )
+from app.media import queries as media_queries
 from app.media.storage import get_storage
 
 NO_STORE = "private, no-store"  # playlists and answers carry signed URLs
@@ -120,5 +123,25 @@ def watch_lecture(lecture_id: int) -> ResponseReturnValue:
         ready=found.ready is not None,
         allowed=allowed,
         curriculum=list_curriculum(found.course.id),
+        attachments=media_queries.list_attachments(lecture_id) if allowed else [],
     )
     return page, 200 if allowed else 403
+
+
+@bp.get("/lectures/<int:lecture_id>/attachments/<uuid:token>")
+def download_attachment(lecture_id: int, token: uuid.UUID) -> ResponseReturnValue:
+    """A lecture's file, for whoever may watch the lecture: a short-lived signed URL."""
+    found, user = get_lecture_media(lecture_id), viewer()
+    attachment = media_queries.get_attachment(lecture_id, token) if found else None
+    if found is None or attachment is None or not can_view(found.course, user):
+        abort(404)
+    if not can_play(user, found.lecture, found.course):
+        if user is None:
+            login: Response = login_manager.unauthorized()
+            return login
+        abort(403)
+    seconds = current_app.config["MEDIA_SIGNED_URL_SECONDS"]
+    url = get_storage().signed_url(attachment.storage_key, seconds, attachment.content_type)
+    response = redirect(url, 302)
+    response.headers["Cache-Control"] = NO_STORE
+    return response

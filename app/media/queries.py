@@ -142,3 +142,25 @@ def get_media_by_token(token: uuid.UUID) -> MediaFile | None:
     return db.session.execute(
         select(MediaFile).where(MediaFile.token == token)
     ).scalar_one_or_none()
+
+
+def list_attachments(lecture_id: int) -> list[MediaFile]:
+    """The lecture's downloadable files, oldest first."""
+    return list(
+        db.session.scalars(
+            select(MediaFile)
+            .where(MediaFile.lecture_id == lecture_id, MediaFile.kind == MediaKind.ATTACHMENT)
+            .order_by(MediaFile.created_at, MediaFile.id)
+        )
+    )
+
+
+def get_attachment(lecture_id: int, token: uuid.UUID) -> MediaFile | None:
+    """One of the lecture's attachments by its token (None for anything else)."""
+    return db.session.scalars(
+        select(MediaFile).where(
+            MediaFile.token == token,
+            MediaFile.lecture_id == lecture_id,
+            MediaFile.kind == MediaKind.ATTACHMENT,
+        )
+    ).one_or_none()

@@ -17,9 +17,10 @@ from app.core.errors import DomainError
 from app.core.forms import text
 from app.core.htmx import render
 from app.core.unit import committing
+from app.media import queries as media_queries
 from app.media.queries import lecture_video
 from app.media.storage import get_storage
-from app.teaching import attachments, bp, curriculum, queries
+from app.teaching import attachments, bp, curriculum
 from app.teaching.access import owned_attachment, owned_lecture, studio_required, studio_user
 from app.teaching.forms import AttachmentForm, LectureForm
 from app.teaching.web import answer, lecture_back
@@ -34,7 +35,7 @@ def _context(lecture: Lecture, course: Course, **extra: object) -> dict[str, obj
         "lecture": lecture,
         "course": course,
         "video": lecture_video(lecture.id),
-        "attachments": queries.list_attachments(lecture.id),
+        "attachments": media_queries.list_attachments(lecture.id),
         "attachment_form": AttachmentForm(formdata=None),
         **extra,
     }

@@ -192,17 +192,6 @@ def curriculum_videos(curriculum: Sequence[CurriculumChapter]) -> dict[int, Vide
     )
 
 
-def list_attachments(lecture_id: int) -> list[MediaFile]:
-    """The lecture's downloadable files, oldest first."""
-    return list(
-        db.session.scalars(
-            select(MediaFile)
-            .where(MediaFile.lecture_id == lecture_id, MediaFile.kind == MediaKind.ATTACHMENT)
-            .order_by(MediaFile.created_at, MediaFile.id)
-        )
-    )
-
-
 def list_category_choices() -> list[tuple[int, str]]:
     """Every category (id, name), in display order."""
     rows = db.session.execute(select(Category.id, Category.name).order_by(Category.position))

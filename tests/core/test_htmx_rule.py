@@ -562,6 +562,7 @@ def _calls(s: Shop) -> list[Call]:
         Call("/lectures/0/hls/master.m3u8"),
         Call("/lectures/0/thumbnail"),
         Call("/lectures/0"),
+        Call(f"/lectures/0/attachments/{NO_UPLOAD}"),
         # local media storage's signed URLs (a bad signature: 403 JSON, never a page)
         Call("/media/parts/nope/1?size=1&exp=1&sig=x", "PUT"),
         Call("/media/files/src/nope?exp=1&sig=x"),

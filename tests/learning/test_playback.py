@@ -547,3 +547,43 @@ def test_the_course_page_links_lectures_that_have_a_video(
     assert f'href="/lectures/{world.locked.id}"' in page
     assert f'href="/lectures/{world.bare.id}"' not in page
     assert client.get("/lectures/999999").status_code == 404
+
+
+def _attach(storage: LocalStorage, lecture: Lecture) -> MediaFile:
+    key = f"att/{uuid.uuid4().hex}"
+    storage.put_bytes(key, b"%PDF-1.4 notes", "application/pdf")
+    media = MediaFile(
+        kind=MediaKind.ATTACHMENT,
+        status=MediaStatus.READY,
+        owner_id=_teacher_id(lecture),
+        lecture_id=lecture.id,
+        file_name="notes.pdf",
+        content_type="application/pdf",
+        size_bytes=14,
+        storage_key=key,
+        part_size=0,
+        progress=100,
+    )
+    db.session.add(media)
+    db.session.flush()
+    return media
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_lecture_files_download_for_who_may_watch(
+    who: str, world: World, client: FlaskClient, storage: LocalStorage
+) -> None:
+    notes = _attach(storage, world.locked)
+    url = f"/lectures/{world.locked.id}/attachments/{notes.token}"
+    answer = _as(client, world.users[who]).get(url)
+    if who == "anonymous":
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    elif who in ALLOWED:
+        assert answer.status_code == 302 and answer.headers["Cache-Control"] == "private, no-store"
+        assert client.get(_path(answer.headers["Location"])).data == b"%PDF-1.4 notes"
+        page = client.get(f"/lectures/{world.locked.id}").text
+        assert url in page and "notes.pdf" in page
+    else:
+        assert answer.status_code == 403
+    # Another lecture's address for the same file finds nothing.
+    assert client.get(f"/lectures/{world.preview.id}/attachments/{notes.token}").status_code == 404

@@ -14,9 +14,10 @@ from PIL import Image
 from app.catalog.models import Course
 from app.extensions import db
 from app.jobs.queues import QueueName, get_queue
+from app.media import queries as media_queries
 from app.media.models import MediaFile, MediaKind
 from app.media.storage.local import LocalStorage
-from app.teaching import covers, queries
+from app.teaching import covers
 from tests.teaching.conftest import HX, Studio, lectures_of, png_bytes
 
 
@@ -153,7 +154,7 @@ def test_pdf_and_zip_are_attached_by_their_magic_bytes(
     lecture = lectures_of(studio.course)[0]
     answer = _attach(teacher_client, lecture.id, data, "../../Week 1 notes.bin")
     assert answer.status_code == 200
-    [media] = queries.list_attachments(lecture.id)
+    [media] = media_queries.list_attachments(lecture.id)
     assert (media.kind, media.content_type, media.size_bytes) == (
         MediaKind.ATTACHMENT,
         kind,
@@ -174,7 +175,7 @@ def test_other_files_are_refused(
     lecture = lectures_of(studio.course)[0]
     answer = _attach(teacher_client, lecture.id, data, "notes.pdf")
     assert answer.status_code == 422
-    assert queries.list_attachments(lecture.id) == []
+    assert media_queries.list_attachments(lecture.id) == []
     assert not list(local.keys("att/"))
 
 
@@ -189,7 +190,7 @@ def test_attachments_are_size_limited(
     finally:
         app.config["MEDIA_MAX_ATTACHMENT_BYTES"] = old
     assert answer.status_code == 422 and "limited to 1 MB" in answer.get_data(as_text=True)
-    assert queries.list_attachments(lecture.id) == []
+    assert media_queries.list_attachments(lecture.id) == []
 
 
 def test_an_attachment_is_deleted_with_its_object_after_commit(
@@ -197,7 +198,7 @@ def test_an_attachment_is_deleted_with_its_object_after_commit(
 ) -> None:
     lecture = lectures_of(studio.course)[0]
     _attach(teacher_client, lecture.id, PDF, "notes.pdf")
-    [media] = queries.list_attachments(lecture.id)
+    [media] = media_queries.list_attachments(lecture.id)
     key = media.storage_key
     answer = teacher_client.post(f"/studio/attachments/{media.token}/delete", headers=HX)
     assert answer.status_code == 200
