@@ -85,6 +85,7 @@
         if (Hls.isSupported()) return this.attachHls(Hls, url, at, play);
       }
       if (!playsHlsNatively(video)) throw new Error("This browser cannot play this video.");
+      play = play || !video.paused; // pressed while the player was getting ready
       video.addEventListener("error", this.onNativeError);
       if (at > 0 || play) {
         video.addEventListener("loadedmetadata", () => {
@@ -96,8 +97,11 @@
       if (play) video.load();
     }
 
-    attachHls(Hls, url, at, play) {
+    attachHls(Hls, url, at, asked) {
       const video = this.video;
+      // Pressed play while the player was still getting ready (asking /play, loading hls.js):
+      // attaching resets the element, so that press would be lost.
+      const play = asked || !video.paused;
       // Nothing beyond the playlists is fetched until the viewer presses play.
       const hls = new Hls({
         autoStartLoad: play,

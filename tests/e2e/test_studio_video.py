@@ -58,7 +58,8 @@ def _plays(page: Page, video: str) -> float:
     """Start the video and say how far it got a moment later (seconds)."""
     page.locator(video).scroll_into_view_if_needed()
     page.evaluate(f"document.querySelector('{video}').muted = true")
-    page.evaluate(f"document.querySelector('{video}').play()")
+    # Pressed at once, maybe before the player is ready (the promise is not awaited here).
+    page.evaluate(f"void document.querySelector('{video}').play().catch(() => {{}})")
     # Polled from here: wait_for_function evaluates in the page, which the CSP forbids.
     at = 0.0
     for _ in range(100):
