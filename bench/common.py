@@ -187,9 +187,9 @@ def port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def worker_rss_kb(master_pid: int) -> tuple[int, int]:
-    """(sum of VmRSS of the master's children in kB, number of children) from /proc."""
-    total, count = 0, 0
+def children_rss_kb(master_pid: int) -> list[int]:
+    """VmRSS in kB of each of the master's children, from /proc."""
+    out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -199,9 +199,14 @@ def worker_rss_kb(master_pid: int) -> tuple[int, int]:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         if fields.get("PPid", "").strip() == str(master_pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0])
-            count += 1
-    return total, count
+            out.append(int(fields.get("VmRSS", "0 kB").split()[0]))
+    return out
+
+
+def worker_rss_kb(master_pid: int) -> tuple[int, int]:
+    """(sum of VmRSS of the master's children in kB, number of children)."""
+    sizes = children_rss_kb(master_pid)
+    return sum(sizes), len(sizes)
 
 
 # --- wrk -----------------------------------------------------------------------------------

@@ -37,18 +37,7 @@ CLIENTS = 2  # one per sync worker, so both workers serve about half of each pag
 
 def worker_rss_mb(master_pid: int) -> list[float]:
     """VmRSS of each of the master's children in MB (the measure bench/pages.py sums)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master_pid):
-            out.append(int(fields.get("VmRSS", "0 kB").split()[0]) / 1024)
-    return sorted(out)
+    return sorted(kb / 1024 for kb in common.children_rss_kb(master_pid))
 
 
 def _send(port: int, requests: list[Request], count: int) -> int:

@@ -33,6 +33,7 @@ from app.media.storage.signing import UrlSigner
 from tests.conftest import QueryCounter, login_as
 from tests.factories import make_course, make_user
 from tests.media.clips import make_clip
+from tests.media.conftest import install
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
@@ -61,15 +62,7 @@ def transcoded(tmp_path_factory: pytest.TempPathFactory) -> Transcoded:
 def storage(app: Flask, tmp_path: Path) -> Iterator[LocalStorage]:
     """A media root of this test's own, used by the app as its storage."""
     storage = LocalStorage(tmp_path / "media", UrlSigner(app.config["SECRET_KEY"]))
-    before = app.extensions.get("media_storage")
-    app.extensions["media_storage"] = storage
-    try:
-        yield storage
-    finally:
-        if before is None:
-            app.extensions.pop("media_storage", None)
-        else:
-            app.extensions["media_storage"] = before
+    yield from install(app, storage)
 
 
 def _store_video(storage: LocalStorage, transcoded: Transcoded, lecture: Lecture) -> MediaFile:
