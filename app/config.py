@@ -184,6 +184,24 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "SANDBOX_PAYMENTS": env.get("SANDBOX_PAYMENTS", "auto").lower(),
         "REFUND_WINDOW_DAYS": _int(env, "REFUND_WINDOW_DAYS", 14),
         "REFUND_MAX_PROGRESS": _int(env, "REFUND_MAX_PROGRESS", 30),
+        # The seller the receipts and invoices name (app/checkout/invoices.py). SELLER_STATE is
+        # the GST state code (two digits, "29" Karnataka): INR buyers in it pay CGST + SGST,
+        # others IGST. Invoice numbers read "<INVOICE_PREFIX>-<year>-<000001>", gap-free.
+        "SELLER_NAME": env.get("SELLER_NAME", "Coursefront Learning Pvt. Ltd."),
+        "SELLER_ADDRESS": env.get(
+            "SELLER_ADDRESS", "12 MG Road, Bengaluru 560001, Karnataka, India"
+        ),
+        "SELLER_TAX_ID": env.get("SELLER_TAX_ID", "29ABCDE1234F1Z5"),
+        "SELLER_STATE": env.get("SELLER_STATE", "29"),
+        "SELLER_EMAIL": env.get("SELLER_EMAIL", "billing@coursefront.test"),
+        "INVOICE_PREFIX": env.get("INVOICE_PREFIX", "CF"),
+        "CREDIT_NOTE_PREFIX": env.get("CREDIT_NOTE_PREFIX", "CN"),
+        # Learner progress (app/learning/progress.py): a heartbeat is credited at most the wall
+        # time since the previous one plus this allowance; a lecture is done at this share.
+        "HEARTBEAT_ALLOWANCE_SECONDS": _int(env, "HEARTBEAT_ALLOWANCE_SECONDS", 1),
+        "LECTURE_DONE_PERCENT": _int(env, "LECTURE_DONE_PERCENT", 90),
+        # Access periods: the notice that access ends goes out this many days before.
+        "ACCESS_NOTICE_DAYS": _positive(env, "ACCESS_NOTICE_DAYS", 7),
         # Media storage and uploads (app/media/storage): local directory or an S3 bucket
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local").strip().lower(),
         "MEDIA_ROOT": str(Path(env.get("MEDIA_ROOT") or instance / "media").resolve()),

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.core import shared_cache
 from app.core.models import TimestampMixin, str_enum
+from app.core.periods import AccessPeriod
 from app.extensions import db
 
 
@@ -168,8 +169,17 @@ class CoursePrice(db.Model):  # type: ignore[name-defined,misc]
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
     list_amount_minor: Mapped[int | None] = mapped_column(Integer)
+    # Seed 002's product `period` ({"value": 3, "unit": "month"}): buying this price gives
+    # access for that long from the payment (None: for good). Both set or neither.
+    access_period_value: Mapped[int | None] = mapped_column(Integer)
+    access_period_unit: Mapped[str | None] = mapped_column(String(5))
 
     course: Mapped[Course] = relationship(back_populates="prices", lazy="raise")
+
+    @property
+    def access_period(self) -> AccessPeriod | None:
+        """How long buying at this price gives access (None: for good)."""
+        return AccessPeriod.of(self.access_period_value, self.access_period_unit)
 
     __table_args__ = (
         UniqueConstraint("course_id", "currency"),
@@ -179,6 +189,11 @@ class CoursePrice(db.Model):  # type: ignore[name-defined,misc]
             name="list_not_below_amount",
         ),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+        CheckConstraint(
+            "(access_period_value IS NULL AND access_period_unit IS NULL) OR "
+            "(access_period_value > 0 AND access_period_unit IN ('day', 'week', 'month', 'year'))",
+            name="access_period_whole",
+        ),
     )
 
 

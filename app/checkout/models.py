@@ -23,6 +23,7 @@ from app.accounts.models import User
 from app.catalog.models import Course
 from app.core.models import TimestampMixin, str_enum, utcnow
 from app.core.money import Money
+from app.core.periods import AccessPeriod
 from app.core.security import new_token
 from app.extensions import db
 
@@ -109,6 +110,13 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     # Webhook received -> enrollments created, for the latency figure admins watch.
     first_webhook_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fulfilled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The buyer as the invoice names them, entered at checkout (tax id and Indian state optional).
+    buyer_name: Mapped[str | None] = mapped_column(String(200))
+    buyer_tax_id: Mapped[str | None] = mapped_column(String(32))
+    buyer_region: Mapped[str | None] = mapped_column(String(8))
+    # Assigned when the order is paid, from invoice_counters: gap-free per series and year.
+    invoice_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    invoiced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="raise")
     items: Mapped[list[OrderItem]] = relationship(
@@ -197,6 +205,9 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[OrderItemStatus] = mapped_column(
         str_enum(OrderItemStatus, "order_item_status"), default=OrderItemStatus.ACTIVE
     )
+    # The price's access period when the order was placed (None: access for good).
+    access_period_value: Mapped[int | None] = mapped_column(Integer)
+    access_period_unit: Mapped[str | None] = mapped_column(String(5))
 
     order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")
@@ -208,6 +219,11 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_range"
         ),
     )
+
+    @property
+    def access_period(self) -> AccessPeriod | None:
+        """The access this line bought: None for good."""
+        return AccessPeriod.of(self.access_period_value, self.access_period_unit)
 
     @property
     def refundable_minor(self) -> int:
@@ -260,3 +276,38 @@ class IdempotencyKey(db.Model):  # type: ignore[name-defined,misc]
     )
 
     __table_args__ = (UniqueConstraint("user_id", "scope", "key"),)
+
+
+class InvoiceCounter(db.Model):  # type: ignore[name-defined,misc]
+    """The last number issued in a series ("INV", "CN") for a seller and year. Taken with
+    UPDATE ... RETURNING inside the paying transaction: the row lock serialises concurrent
+    payments and a rollback gives the number back, so the sequence has no gaps."""
+
+    __tablename__ = "invoice_counters"
+
+    series: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class CreditNote(db.Model):  # type: ignore[name-defined,misc]
+    """Money given back on an invoiced order, as the document a tax office expects: its own
+    gap-free number, the amount and tax returned per line (`lines`: item id -> minor units)."""
+
+    __tablename__ = "credit_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
+    tax_minor: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    note: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)

@@ -8,7 +8,16 @@ from flask_login import login_required
 from app.accounts.access import viewer
 from app.core.htmx import render
 from app.core.visitor import visitor_currency
-from app.learning import bp, playback_views, queries  # noqa: F401 - registers the player's routes
+
+# The other view modules register their routes on the blueprint when imported.
+from app.learning import (  # noqa: F401
+    bp,
+    certificate_views,
+    playback_views,
+    player_views,
+    progress_views,
+    queries,
+)
 
 
 @bp.get("/learning")

@@ -23,6 +23,9 @@ class NotificationKind(StrEnum):
     EMAIL_VERIFY = "accounts/email_verify"
     VIDEO_READY = "media/video_ready"
     VIDEO_FAILED = "media/video_failed"
+    CERTIFICATE_READY = "learning/certificate_ready"
+    ACCESS_ENDING = "learning/access_ending"
+    ACCESS_ENDED = "learning/access_ended"
 
 
 class Notification(db.Model):  # type: ignore[name-defined,misc]
