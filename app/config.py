@@ -197,8 +197,9 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "INVOICE_PREFIX": env.get("INVOICE_PREFIX", "CF"),
         "CREDIT_NOTE_PREFIX": env.get("CREDIT_NOTE_PREFIX", "CN"),
         # Learner progress (app/learning/progress.py): a heartbeat is credited at most the wall
-        # time since the previous one plus this allowance; a lecture is done at this share.
-        "HEARTBEAT_ALLOWANCE_SECONDS": _int(env, "HEARTBEAT_ALLOWANCE_SECONDS", 1),
+        # time since the previous one plus this share of it (timers and networks jitter: 7 %
+        # of a 15 s beat is 1 s); a lecture is done at LECTURE_DONE_PERCENT watched.
+        "HEARTBEAT_ALLOWANCE_PERCENT": _int(env, "HEARTBEAT_ALLOWANCE_PERCENT", 7),
         "LECTURE_DONE_PERCENT": _int(env, "LECTURE_DONE_PERCENT", 90),
         # Access periods: the notice that access ends goes out this many days before.
         "ACCESS_NOTICE_DAYS": _positive(env, "ACCESS_NOTICE_DAYS", 7),

@@ -74,3 +74,32 @@ def test_demo_videos_go_through_the_real_pipeline(
         queued = [j.args for j in get_queue(QueueName.MEDIA).get_jobs()]
         assert (media_id,) in queued  # its transcoding, as after a teacher's upload
         assert queue_demo_videos() == 4  # the rest are still missing
+
+
+def test_the_demo_student_is_learning(app: Flask, db_session: Session) -> None:
+    """Two courses in progress with a place to resume, one completed with its certificate."""
+    from app.learning.models import Certificate, Enrollment, EnrollmentStatus, LectureProgress
+
+    seed_demo()
+    seed_demo()  # twice: the history is written once
+    db.session.flush()
+    student = db.session.scalars(select(User).where(User.email == "student1@example.com")).one()
+    enrollments = list(
+        db.session.scalars(select(Enrollment).where(Enrollment.user_id == student.id))
+    )
+    by_status = sorted((e.status, e.progress > 0) for e in enrollments)
+    assert [s for s, _ in by_status].count(EnrollmentStatus.ACTIVE) == 2
+    completed = [e for e in enrollments if e.status is EnrollmentStatus.COMPLETED]
+    assert len(completed) == 1 and completed[0].progress == 100
+    for e in enrollments:
+        assert e.current_lecture_id is not None and e.last_accessed_at is not None
+        if e.status is EnrollmentStatus.ACTIVE:
+            resume = db.session.scalar(
+                select(LectureProgress.position_s).where(
+                    LectureProgress.enrollment_id == e.id,
+                    LectureProgress.lecture_id == e.current_lecture_id,
+                )
+            )
+            assert resume is not None and resume > 0
+    certificates = list(db.session.scalars(select(Certificate)))
+    assert [c.enrollment_id for c in certificates] == [completed[0].id]

@@ -18,8 +18,7 @@ def viewer() -> User | None:
 
 
 def loaded_viewer() -> User | None:
-    """The logged-in user if this request already loaded one; never loads it (no query)."""
+    """The logged-in user if this request already loaded one; never loads it, and reads none
+    of its columns (after the view's commit they are expired: reading one is a query)."""
     user = g.get("_login_user")  # where Flask-Login keeps the user it loaded for this request
-    if user is not None and user.is_authenticated:
-        return cast(User, user)
-    return None
+    return user if isinstance(user, User) else None

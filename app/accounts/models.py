@@ -50,12 +50,20 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
         """Remember which login session (and its secret token) this object stands for."""
         self._login_token = token
         self._login = login
+        # Read now, while loaded: the after-request check must not refresh the expired row.
+        self._login_seen_at = login.last_seen_at
 
     @property
     def login(self) -> LoginSession | None:
         """The login session this object was loaded through or signed in with, if any."""
         login: LoginSession | None = getattr(self, "_login", None)
         return login
+
+    @property
+    def login_seen_at(self) -> datetime | None:
+        """When the login session had last seen activity as this request began."""
+        seen: datetime | None = getattr(self, "_login_seen_at", None)
+        return seen
 
     @property
     def email_verified(self) -> bool:

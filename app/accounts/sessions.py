@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import text, update
@@ -88,8 +88,8 @@ def revoke_user_sessions(user_id: int, keep: int | None = None) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def needs_touch(login: LoginSession) -> bool:
-    return utcnow() - login.last_seen_at >= TOUCH_EVERY
+def needs_touch(last_seen_at: datetime) -> bool:
+    return utcnow() - last_seen_at >= TOUCH_EVERY
 
 
 def touch_login_session(session: Session, login: LoginSession) -> None:

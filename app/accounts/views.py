@@ -279,7 +279,8 @@ def _keep_login_alive(response: Response) -> Response:
         return response
     user = loaded_viewer()
     login = user.login if user is not None else None
-    if login is not None and sessions.needs_touch(login):
+    seen = user.login_seen_at if user is not None else None
+    if login is not None and seen is not None and sessions.needs_touch(seen):
         try:
             with Session(db.engine) as own, own.begin():
                 sessions.touch_login_session(own, login)

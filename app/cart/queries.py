@@ -26,8 +26,9 @@ from app.cart.pricing import (
 from app.catalog.models import Course
 from app.catalog.queries import Priced
 from app.core.models import utcnow
+from app.core.periods import AccessPeriod
 from app.extensions import db
-from app.learning.queries import owned_course_ids
+from app.learning.queries import get_enrollment
 
 log = logging.getLogger(__name__)
 
@@ -220,10 +221,16 @@ def price_lines(
 
 @dataclass(frozen=True)
 class PurchaseState:
-    """What a course page offers this visitor: owned, free, in_cart, no_price or buy."""
+    """What a course page offers this visitor: owned, extend, free, in_cart, no_price or buy.
+
+    `extend`: enrolled with access until `expires_at`; buying again adds the price's period
+    (`period`) from that end. `expires_at` is also set for `owned` and `in_cart` when the
+    visitor's access ends (an owned one then has no price to extend with here)."""
 
     kind: str
     currency: str
+    expires_at: datetime | None = None
+    period: AccessPeriod | None = None
 
 
 def purchase_state(
@@ -231,8 +238,9 @@ def purchase_state(
 ) -> PurchaseState:
     """How this visitor can get the course right now (course prices must be loaded)."""
     currency = cart.currency if cart is not None else currency
-    if user is not None and owned_course_ids(user.id, [course.id]):
-        return PurchaseState("owned", currency)
+    enrollment = get_enrollment(user.id, course.id) if user is not None else None
+    if enrollment is not None and enrollment.has_access:
+        return _owned_state(course, cart, currency, enrollment.expires_at)
     if course.is_free:
         return PurchaseState("free", currency)
     if cart is not None and course.id in cart_course_ids(cart.id):
@@ -240,6 +248,18 @@ def purchase_state(
     if course.price_in(currency) is None:
         return PurchaseState("no_price", currency)
     return PurchaseState("buy", currency)
+
+
+def _owned_state(
+    course: Course, cart: Cart | None, currency: str, expires_at: datetime | None
+) -> PurchaseState:
+    """An enrolled visitor's state: owned for good, or time-limited and so extendable."""
+    price = course.price_in(currency)
+    if expires_at is None or course.is_free or price is None:
+        return PurchaseState("owned", currency, expires_at)
+    if cart is not None and course.id in cart_course_ids(cart.id):
+        return PurchaseState("in_cart", currency, expires_at, price.access_period)
+    return PurchaseState("extend", currency, expires_at, price.access_period)
 
 
 def load_course(course_id: int | None) -> Course | None:

@@ -10,12 +10,13 @@ from flask.typing import ResponseReturnValue
 from htmx_flask import request
 
 from app.accounts.access import viewer
+from app.accounts.models import User
 from app.cart.queries import SaleDisplay, purchase_state, sale_displays
 from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
 from app.catalog import bp, queries, shared
 from app.catalog.cards import course_card_html
-from app.catalog.models import LANGUAGES, CourseLevel
+from app.catalog.models import LANGUAGES, Course, CourseLevel
 from app.catalog.queries import Priced
 from app.catalog.search import (
     MAX_QUERY_LENGTH,
@@ -27,6 +28,7 @@ from app.core.htmx import render, wants_partial
 from app.core.pagination import clamp_page
 from app.core.readonly import read_only
 from app.core.visitor import visitor_currency
+from app.learning.dashboard import LearningCard, get_course_card
 
 bp.add_app_template_global(queries.price_view, "price_view")
 bp.add_app_template_global(course_card_html, "course_card_html")
@@ -130,6 +132,15 @@ def course_list() -> ResponseReturnValue:
     return response
 
 
+def _learner(course: Course, user: User | None) -> tuple[LearningCard | None, bool]:
+    """The viewer's enrollment as a card, and whether they may open the player."""
+    if user is None:
+        return None, False
+    card = get_course_card(user.id, course.id)
+    staff = user.is_admin or user.id == course.teacher_id
+    return card, staff or (card is not None and card.ended is None)
+
+
 @bp.route("/courses/<slug>")
 @read_only
 def course_detail(slug: str) -> ResponseReturnValue:
@@ -142,6 +153,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
     price = queries.price_view(
         course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
     )
+    learner, can_watch = _learner(course, user)
     return render(
         "catalog/course_detail.html",
         "catalog/course_detail.html",
@@ -152,4 +164,6 @@ def course_detail(slug: str) -> ResponseReturnValue:
         curriculum=queries.list_curriculum(course.id),
         lecture_count=course.lecture_count,
         duration_s=course.duration_s,
+        learner=learner,
+        can_watch=can_watch,
     )

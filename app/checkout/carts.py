@@ -22,7 +22,7 @@ from app.checkout.errors import OrderError
 from app.checkout.models import Order, OrderStatus
 from app.checkout.queries import load_items
 from app.extensions import db
-from app.learning.queries import owned_course_ids
+from app.learning.expiry import held_for_good
 
 
 def _buyer_cart(order: Order) -> Cart:
@@ -46,7 +46,7 @@ def restore_cart(order: Order) -> Cart:
     present = cart_course_ids(cart.id)
     if not present and cart.currency != order.currency:
         set_currency(cart, order.currency)
-    owned = owned_course_ids(order.user_id, [i.course_id for i in items])
+    owned = held_for_good(order.user_id, [i.course_id for i in items])
     for item in items:
         if item.course_id in present or item.course_id in owned:
             continue

@@ -23,6 +23,7 @@ from sqlalchemy import or_, update
 from app.cart.services import redeem_coupon, release_coupon
 from app.checkout.carts import reclaim_from_cart, restore_cart
 from app.checkout.errors import OrderError
+from app.checkout.invoices import assign_invoice_number, issue_credit_note
 from app.checkout.jobs import record_conversion, send_order_receipt
 from app.checkout.models import LineKind, Order, OrderEvent, OrderItem, OrderItemStatus, OrderStatus
 from app.checkout.queries import load_items
@@ -31,7 +32,7 @@ from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, QueueName, enqueue_after_commit
 from app.learning.models import EnrollmentSource
 from app.learning.queries import get_enrollment
-from app.learning.services import drop_enrollment, grant_enrollment
+from app.learning.services import AccessTerm, drop_enrollment, grant_enrollment
 
 S = OrderStatus
 ALLOWED: dict[OrderStatus, set[OrderStatus]] = {
@@ -85,13 +86,16 @@ Revoke = Callable[[Order, OrderItem], None]
 
 
 def grant_course(order: Order, item: OrderItem) -> bool:
-    """Enroll the buyer in the line's course; True when the enrollment is this order's.
+    """Enroll the buyer in the line's course for the line's access period, counted from the
+    payment; True when the enrollment is this order's.
 
     Decided from the enrollment row after the upsert (which waits for a concurrent grant),
-    so two orders of one course paid at the same moment still end with one of them refunded.
+    so two orders of a lifetime course paid at the same moment still end with one of them
+    refunded, while an order that extends a time-limited enrollment is this order's (kept).
     """
     source = EnrollmentSource.FREE if order.total_minor == 0 else EnrollmentSource.PURCHASE
-    enrollment = grant_enrollment(order.user_id, item.course_id, source, order.id)
+    term = AccessTerm(item.access_period, order.paid_at)
+    enrollment = grant_enrollment(order.user_id, item.course_id, source, order.id, term)
     return enrollment.order_id == order.id
 
 
@@ -118,7 +122,8 @@ class Fulfilment:
 def fulfil_order(order: Order, source: str, now: datetime | None = None) -> Fulfilment:
     """Paid, or nothing to pay: the order becomes paid (or completed), every line is granted
     through GRANTS, the coupon use becomes final, and receipt and conversion are queued for
-    after the commit. Idempotent: an order fulfilled before is left as it is.
+    after the commit; a paid order gets its invoice number. Idempotent: an order fulfilled
+    before is left as it is.
 
     `source` says what paid it, for the history ("stripe pi_…", "nothing to pay"). The
     caller holds the order's row lock.
@@ -145,6 +150,9 @@ def fulfil_order(order: Order, source: str, now: datetime | None = None) -> Fulf
         release_coupon(order.id)
     enqueue_after_commit(send_order_receipt, order.id, retry=NOTIFY_RETRY)
     if not free:
+        # Last, so the invoice counter's row lock is held for as little of the transaction as
+        # possible (concurrent payments queue on it); a free order gets no tax invoice.
+        assign_invoice_number(order, now)
         enqueue_after_commit(record_conversion, order.id, queue=QueueName.LOW)
     return Fulfilment(tuple(granted), tuple(elsewhere))
 
@@ -167,7 +175,9 @@ def revoke_lines(order: Order, items: Iterable[OrderItem]) -> None:
 def record_refund(order: Order, amounts: Mapping[int, int], note: str) -> bool:
     """Money given back on the order's lines (order item id -> amount): each line's refunded
     amount grows, lines refunded in full are revoked, and the order becomes partially refunded
-    or refunded. True when the whole order is refunded now."""
+    or refunded; an invoiced order gets a credit note for it. True when the whole order is
+    refunded now."""
+    issue_credit_note(order, amounts, note)  # first: it reads what the lines had refunded before
     whole = []
     for item in load_items(order.id):
         amount = amounts.get(item.id, 0)

@@ -6,8 +6,14 @@ from datetime import datetime
 
 from app.accounts.models import User
 from app.cart.models import Cart, Coupon
-from app.cart.pricing import Breakdown
-from app.cart.services import empty_cart, lock_cart, lock_coupon, reserve_coupon, view_cart
+from app.cart.services import (
+    CartView,
+    empty_cart,
+    lock_cart,
+    lock_coupon,
+    reserve_coupon,
+    view_cart,
+)
 from app.catalog.models import Course
 from app.checkout.carts import reclaim_from_cart, restore_cart
 from app.checkout.errors import CartAlreadyOrdered, OrderError
@@ -17,7 +23,7 @@ from app.checkout.queries import get_awaiting_order_for_cart, load_items
 from app.core.models import utcnow
 from app.core.money import Money
 from app.extensions import db
-from app.learning.queries import owned_course_ids
+from app.learning.expiry import held_for_good
 
 # The lifecycle moved to lifecycle.py and carts.py; these names stay importable from here.
 __all__ = [
@@ -42,7 +48,9 @@ def enroll_free(user: User, course: Course, currency: str) -> Order:
         raise OrderError(
             "Only published free courses can be enrolled in for free.", code="not_free"
         )
-    if owned_course_ids(user.id, [course.id]):
+    # An enrollment with an end (running out, or ended before the daily job ran) becomes
+    # lifetime: a free course has nothing to extend.
+    if held_for_good(user.id, [course.id]):
         raise OrderError("You are already enrolled in this course.", code="already_owned")
     order = Order(
         user_id=user.id,
@@ -93,13 +101,13 @@ def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
         if earlier is not None:
             raise CartAlreadyOrdered(earlier)
         raise OrderError("Your cart is empty.", code="cart_empty")
-    owned = owned_course_ids(user.id, [line.course_id for line in breakdown.lines])
-    if owned:
+    # A time-limited or ended enrollment may be bought again: the order extends or renews it.
+    if held_for_good(user.id, [line.course_id for line in breakdown.lines]):
         raise OrderError("You already own a course in your cart; remove it first.", code="owned")
     coupon = view.cart.coupon if breakdown.coupon_discount else None
     if coupon is not None:
         lock_coupon(coupon.id)  # before the order row references it
-    order = _snapshot(user, view.cart, breakdown, now)
+    order = _snapshot(user, view, now)
     if coupon is not None:
         discount = Money(breakdown.coupon_discount, breakdown.currency)
         reserve_coupon(coupon.id, user.id, order.id, discount, now)
@@ -109,7 +117,10 @@ def place_order(user: User, cart: Cart, now: datetime | None = None) -> Order:
     return order
 
 
-def _snapshot(user: User, cart: Cart, b: Breakdown, now: datetime) -> Order:
+def _snapshot(user: User, view: CartView, now: datetime) -> Order:
+    """The order as the cart prices it now: amounts, tax and each line's access period (read
+    from the prices the cart was loaded with), frozen."""
+    cart, b = view.cart, view.breakdown
     coupon: Coupon | None = cart.coupon
     order = Order(
         user_id=user.id,
@@ -132,6 +143,7 @@ def _snapshot(user: User, cart: Cart, b: Breakdown, now: datetime) -> Order:
     db.session.add(order)
     db.session.flush()
     for line in b.lines:
+        period = view.access_period(line.course_id)
         db.session.add(
             OrderItem(
                 order_id=order.id,
@@ -143,6 +155,8 @@ def _snapshot(user: User, cart: Cart, b: Breakdown, now: datetime) -> Order:
                 coupon_discount_minor=line.coupon_discount,
                 tax_minor=line.tax_total,
                 total_minor=line.total,
+                access_period_value=period.value if period else None,
+                access_period_unit=period.unit if period else None,
             )
         )
     db.session.add(

@@ -6,6 +6,7 @@ fpdf2 and segno are imported on first use: web processes that never render a PDF
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ def new_document(title: str, *, landscape: bool = False) -> FPDF:
     """An empty A4 document in millimetres with the house font registered and selected."""
     from fpdf import FPDF
 
+    # fontTools logs every glyph table it subsets at INFO: fifty lines per document.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     pdf = FPDF(orientation="L" if landscape else "P", unit="mm", format="A4")
     pdf.set_title(title)
     pdf.set_creator("Coursefront")

@@ -30,6 +30,7 @@ from app.core.models import utcnow
 from app.core.money import Money
 from app.core.unit import committing
 from app.demo.content import (
+    ACCESS_PERIODS,
     CATEGORIES,
     COPY,
     COURSES,
@@ -42,6 +43,7 @@ from app.demo.content import (
     CourseSpec,
     Curriculum,
 )
+from app.demo.learning import seed_learning
 from app.demo.shop import seed_shop
 from app.demo.videos import queue_demo_videos
 from app.extensions import db
@@ -62,6 +64,7 @@ class SeedSummary:
     coupons_created: int = 0
     sales_created: int = 0
     videos_queued: int = 0
+    learning_seeded: int = 0
 
 
 def seed_demo() -> SeedSummary:
@@ -79,6 +82,7 @@ def seed_demo() -> SeedSummary:
     db.session.flush()
     summary.coupons_created, summary.sales_created = seed_shop()
     summary.videos_queued = queue_demo_videos()
+    summary.learning_seeded = seed_learning()
     return summary
 
 
@@ -153,12 +157,16 @@ def _add_curriculum(course: Course, plan: Curriculum) -> int:
 
 
 def _set_prices(course: Course, spec: CourseSpec) -> None:
-    """Set the spec's USD and INR prices, with a higher list price where it asks for one."""
+    """Set the spec's USD and INR prices, with a higher list price where it asks for one and
+    the access period ACCESS_PERIODS gives it (else access for good)."""
     for currency, amount in (("USD", spec.usd), ("INR", spec.inr)):
         if amount is None:
             continue
         price = Money(amount, currency)
-        set_price(course, price, _list_price(price) if spec.was and amount > 0 else None)
+        row = set_price(course, price, _list_price(price) if spec.was and amount > 0 else None)
+        period = ACCESS_PERIODS.get(spec.title, {}).get(currency)
+        if period is not None:
+            row.access_period_value, row.access_period_unit = period.value, period.unit
 
 
 def _list_price(price: Money) -> Money:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.accounts.models import Role
 from app.catalog.models import CourseLevel
+from app.core.periods import AccessPeriod
 
 # (email, name, role); every account uses DEMO_PASSWORD.
 USERS: tuple[tuple[str, str, Role], ...] = (
@@ -43,6 +44,12 @@ MIN_LECTURE_S = 3 * 60
 MAX_LECTURE_S = 25 * 60
 # Adding this to a price ending in ...99 (cents) or ...900 (paise) gives a round number.
 LIST_PRICE_STEP = {"USD": 1, "INR": 100}
+# Time-limited prices (seed 002's product `period`), by course title and currency; every other
+# price gives access for good.
+ACCESS_PERIODS: dict[str, dict[str, AccessPeriod]] = {
+    "SQL for Data Analysis": {"INR": AccessPeriod(6, "month")},
+    "Deep Learning with PyTorch": {"USD": AccessPeriod(1, "year")},
+}
 
 # [(chapter title, [(lecture title, duration in seconds), ...]), ...]
 Curriculum = list[tuple[str, list[tuple[str, int]]]]

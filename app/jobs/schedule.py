@@ -7,6 +7,7 @@ from rq import cron
 from app.cart.jobs import clean_up_carts
 from app.jobs.maintenance import record_heartbeat
 from app.jobs.queues import QueueName
+from app.learning.jobs import expire_enrollments, send_access_notices
 from app.media.jobs import clean_up_uploads, sweep_media
 from app.payments.jobs import (
     expire_unpaid_orders,
@@ -26,6 +27,9 @@ cron.register(expire_unpaid_orders, DEFAULT, cron="5 * * * *")
 cron.register(write_daily_report, LOW, cron="15 0 * * *")
 cron.register(clean_up_uploads, LOW, cron="30 3 * * *")  # uploads never confirmed in 24 h
 cron.register(sweep_media, LOW, cron="*/15 * * * *")
+# Access periods: expire first (10 past 1), then warn those ending within ACCESS_NOTICE_DAYS.
+cron.register(expire_enrollments, DEFAULT, cron="10 1 * * *")
+cron.register(send_access_notices, DEFAULT, cron="20 1 * * *")
 
 # Run by every worker on start-up and each minute as well: webhooks are swept even when this
 # schedule is not running (sweeping is idempotent, see sweep_webhook_events).

@@ -112,6 +112,8 @@ class LectureProgress(db.Model):  # type: ignore[name-defined,misc]
     )
     position_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     watched_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # What the latest heartbeat was credited (after the cap), for its answer and for audits.
+    last_credit_s: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The previous heartbeat: the next one is credited at most the wall time since.
     last_heartbeat_at: Mapped[datetime] = mapped_column(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, abort, current_app, jsonify, redirect, render_template, url_for
+from flask import Response, abort, current_app, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from app.accounts.access import viewer
-from app.catalog.queries import can_view, list_curriculum
+from app.catalog.queries import can_view
 from app.core.errors import json_error
 from app.extensions import login_manager
 from app.learning import bp
@@ -107,25 +107,13 @@ def lecture_thumbnail(lecture_id: int) -> ResponseReturnValue:
 
 @bp.get("/lectures/<int:lecture_id>")
 def watch_lecture(lecture_id: int) -> ResponseReturnValue:
-    """A lecture's page: its player, its notes and the course's other lectures. A visitor is
-    asked to log in; a signed-in student without access is told how to get it (403)."""
-    found, user = get_lecture_media(lecture_id), viewer()
-    if found is None or not can_view(found.course, user):
+    """The old lecture page: the player lives at /learning/<course>/<lecture> now (which
+    checks access); 302, as a course's slug may change."""
+    found = get_lecture_media(lecture_id)
+    if found is None:
         abort(404)
-    allowed = can_play(user, found.lecture, found.course)
-    if not allowed and user is None:
-        login: Response = login_manager.unauthorized()
-        return login
-    page = render_template(
-        "learning/lecture_watch.html",
-        lecture=found.lecture,
-        course=found.course,
-        ready=found.ready is not None,
-        allowed=allowed,
-        curriculum=list_curriculum(found.course.id),
-        attachments=media_queries.list_attachments(lecture_id) if allowed else [],
-    )
-    return page, 200 if allowed else 403
+    target = url_for("learning.player", course_slug=found.course.slug, lecture_id=lecture_id)
+    return redirect(target, 302)
 
 
 @bp.get("/lectures/<int:lecture_id>/attachments/<uuid:token>")

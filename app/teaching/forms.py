@@ -14,7 +14,8 @@ from wtforms.validators import DataRequired, Length
 
 from app.catalog.models import LANGUAGES, CourseLevel
 from app.core.forms import text
-from app.teaching.services import CourseDetails, PriceChoice, parse_price
+from app.core.periods import UNITS
+from app.teaching.services import CourseDetails, PriceChoice, parse_period, parse_price
 
 TITLE = [DataRequired(message="Give it a title."), Length(max=200)]
 
@@ -42,6 +43,14 @@ class CourseForm(FlaskForm):  # type: ignore[misc]
     def price_fields(self) -> list[Any]:
         return [f for f in self if f.name.startswith("price_")]
 
+    def price_rows(self) -> list[tuple[Any, Any, Any]]:
+        """Per currency: its price field, its access period's number and unit fields."""
+        return [
+            (f, self[f"period_{name}"], self[f"period_unit_{name}"])
+            for f in self.price_fields()
+            for name in [f.name.removeprefix("price_")]
+        ]
+
     def prices_text(self) -> dict[str, str]:
         return {f.name.removeprefix("price_").upper(): text(f) for f in self.price_fields()}
 
@@ -65,18 +74,47 @@ class CourseForm(FlaskForm):  # type: ignore[misc]
             return PriceChoice(free=True)
         typed = self.prices_text()
         parsed = {c: parse_price(typed.get(c, ""), c) for c in currencies}
-        return PriceChoice(prices={c: m for c, m in parsed.items() if m is not None})
+        prices = {c: m for c, m in parsed.items() if m is not None}
+        periods = {}
+        for c in currencies:
+            value, unit = self[f"period_{c.lower()}"], self[f"period_unit_{c.lower()}"]
+            period = parse_period(text(value), text(unit), c, priced=c in prices)
+            if period is not None:
+                periods[c] = period
+        return PriceChoice(prices=prices, periods=periods)
+
+
+PERIOD_UNITS = [SelectChoice(unit, f"{unit.capitalize()}s") for unit in UNITS]
+
+
+def _price_fields(currency: str) -> dict[str, Any]:
+    """A currency's price, and how long buying at it gives access (a number and a unit)."""
+    name = currency.lower()
+    return {
+        f"price_{name}": StringField(
+            f"Price in {currency}",
+            validators=[Length(max=20)],
+            description="Leave blank: not sold in it.",
+        ),
+        f"period_{name}": StringField(
+            f"Access in {currency}",
+            validators=[Length(max=20)],
+            description="Leave blank: lifetime access.",
+        ),
+        # Checked by parse_period, which says what is wrong (not WTForms' "Not a valid choice").
+        f"period_unit_{name}": SelectField(
+            f"Access unit in {currency}",
+            choices=PERIOD_UNITS,
+            default="month",
+            validate_choice=False,
+        ),
+    }
 
 
 @cache
 def course_form_class(currencies: tuple[str, ...]) -> type[CourseForm]:
-    """CourseForm with a price field for each currency."""
-    fields = {
-        f"price_{c.lower()}": StringField(
-            f"Price in {c}", validators=[Length(max=20)], description="Leave blank: not sold in it."
-        )
-        for c in currencies
-    }
+    """CourseForm with a price field and an access period for each currency."""
+    fields = {k: v for c in currencies for k, v in _price_fields(c).items()}
     return type("PricedCourseForm", (CourseForm,), fields)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.catalog.models import Category, Chapter, Course, CoursePrice, CourseStatus, Lecture
+from app.core.periods import AccessPeriod
 from app.extensions import db
 from app.learning.models import ACCESS_STATUSES, Enrollment
 from app.media.models import MediaFile, MediaKind, MediaStatus
@@ -206,3 +207,15 @@ def get_prices(course_id: int) -> dict[str, int]:
         )
     )
     return {row.currency: row.amount_minor for row in rows}
+
+
+def get_price_periods(course_id: int) -> dict[str, AccessPeriod]:
+    """The access period of each of the course's prices that has one, by currency."""
+    rows = db.session.execute(
+        select(
+            CoursePrice.currency, CoursePrice.access_period_value, CoursePrice.access_period_unit
+        ).where(CoursePrice.course_id == course_id, CoursePrice.access_period_value.is_not(None))
+    )
+    return {
+        row.currency: AccessPeriod(row.access_period_value, row.access_period_unit) for row in rows
+    }

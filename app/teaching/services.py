@@ -27,11 +27,15 @@ from app.catalog.models import (
 )
 from app.core.errors import DomainError
 from app.core.money import Money, currency_exponent
+from app.core.periods import UNITS, AccessPeriod
 from app.extensions import db
 from app.media.models import MediaFile, MediaStatus
 from app.teaching.errors import PublishRefused
 
 MAX_PRICE_MINOR = 2_000_000_000  # fits PostgreSQL's INTEGER with room to spare
+# The longest access period a price may carry; longer than this is "lifetime" in practice.
+MAX_PERIOD_YEARS = 10
+PER_YEAR = {"day": 366, "week": 52, "month": 12, "year": 1}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class PriceChoice:
 
     free: bool = False
     prices: Mapping[str, Money] = field(default_factory=dict)
+    # How long buying at a currency's price gives access; a currency left out: for good.
+    periods: Mapping[str, AccessPeriod] = field(default_factory=dict)
 
 
 def parse_price(text: str, currency: str) -> Money | None:
@@ -75,6 +81,37 @@ def parse_price(text: str, currency: str) -> Money | None:
     if money.amount < 0 or money.amount > MAX_PRICE_MINOR:
         raise DomainError("That price is out of range.", code="bad_price", field=field_name)
     return money
+
+
+def parse_period(text: str, unit: str, currency: str, *, priced: bool) -> AccessPeriod | None:
+    """A teacher's access period for a currency's price ("6" and "month"); blank is None
+    (lifetime). Refuses anything but a whole number from 1 up to MAX_PERIOD_YEARS years, and
+    a period on a currency without a price."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    field_name = f"period_{currency.lower()}"
+    if not priced:
+        raise DomainError(
+            f"Set a price in {currency} first, or leave its access period blank.",
+            code="period_without_price",
+            field=field_name,
+        )
+    if unit not in UNITS:
+        raise DomainError(
+            "Choose days, weeks, months or years.",
+            code="bad_period",
+            field=f"period_unit_{currency.lower()}",
+        )
+    longest = MAX_PERIOD_YEARS * PER_YEAR[unit]
+    if not (cleaned.isascii() and cleaned.isdigit()) or not 1 <= int(cleaned) <= longest:
+        raise DomainError(
+            f"Write the access period as a whole number of {unit}s from 1 to {longest}, "
+            "or leave it blank for lifetime access.",
+            code="bad_period",
+            field=field_name,
+        )
+    return AccessPeriod(int(cleaned), unit)
 
 
 def _check_details(details: CourseDetails) -> None:
@@ -117,8 +154,10 @@ def update_course(course: Course, details: CourseDetails) -> Course:
 
 
 def set_prices(course: Course, choice: PriceChoice, currencies: Sequence[str]) -> None:
-    """Replace the course's prices: 0 in every supported currency when free, else exactly the
-    currencies given (a list price is kept while it is still above the new price)."""
+    """Replace the course's prices: 0 in every supported currency when free (access for
+    good), else exactly the currencies given, each with its access period (a list price is
+    kept while it is still above the new price). Orders placed before keep the period they
+    were sold with (frozen on their lines)."""
     wanted = {c: Money.zero(c) for c in currencies} if choice.free else dict(choice.prices)
     unknown = set(wanted) - set(currencies)
     if unknown:
@@ -136,7 +175,10 @@ def set_prices(course: Course, choice: PriceChoice, currencies: Sequence[str]) -
         keep = (
             row.list_amount_minor if row and (row.list_amount_minor or 0) > price.amount else None
         )
-        catalog.set_price(course, price, Money(keep, currency) if keep else None)
+        saved = catalog.set_price(course, price, Money(keep, currency) if keep else None)
+        period = None if choice.free else choice.periods.get(currency)
+        saved.access_period_value = period.value if period else None
+        saved.access_period_unit = period.unit if period else None
     gone = set(rows) - set(wanted)
     if gone:
         db.session.execute(

@@ -55,10 +55,14 @@ def course_form(course: Course) -> CourseForm:
         language=course.language,
         free=bool(prices) and not any(prices.values()),
     )
+    periods = queries.get_price_periods(course.id)
     for currency in currencies():
-        amount = prices.get(currency)
+        amount, period = prices.get(currency), periods.get(currency)
         if amount and not form.is_submitted():
             form[f"price_{currency.lower()}"].data = str(Money(amount, currency).to_decimal())
+        if period is not None and not form.is_submitted():
+            form[f"period_{currency.lower()}"].data = str(period.value)
+            form[f"period_unit_{currency.lower()}"].data = period.unit
     form.category.choices = [SelectChoice("", "— None —")] + [
         SelectChoice(str(i), name) for i, name in queries.list_category_choices()
     ]

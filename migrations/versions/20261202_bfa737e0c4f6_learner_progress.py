@@ -72,6 +72,7 @@ def upgrade():
     sa.Column('lecture_id', sa.Integer(), nullable=False),
     sa.Column('position_s', sa.Integer(), nullable=False),
     sa.Column('watched_s', sa.Integer(), nullable=False),
+    sa.Column('last_credit_s', sa.Integer(), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_heartbeat_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

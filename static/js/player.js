@@ -10,6 +10,7 @@
 
   const HLS_SRC = document.currentScript && document.currentScript.dataset.hls;
   const REFRESH_GAP_MS = 5000; // two 403s closer than this: the access itself is gone
+  const RESUME_TAIL_S = 5; // a lecture left this close to its end starts again from the top
   const players = new WeakMap();
   const playing = new Set(); // players fed by hls.js, in case the page's CSP refuses blob: media
   let hlsLoading = null;
@@ -34,6 +35,19 @@
 
   function playsHlsNatively(video) {
     return video.canPlayType("application/vnd.apple.mpegurl") !== "";
+  }
+
+  // Where to start: the saved position (data-resume), unless the lecture was left at its end.
+  function resumeAt(video, duration) {
+    const at = Number(video.dataset.resume || 0);
+    if (!Number.isFinite(at) || at <= 0) return 0;
+    if (duration > 0 && at >= duration - RESUME_TAIL_S) return 0;
+    return at;
+  }
+
+  // Tells the page's own controls (learn.js) which engine plays the video: hls.js or native.
+  function announce(video, hls) {
+    video.dispatchEvent(new CustomEvent("player:attached", { bubbles: true, detail: { hls } }));
   }
 
   async function fetchPlayback(url) {
@@ -70,7 +84,7 @@
       try {
         const playback = await fetchPlayback(this.playUrl);
         if (!this.video.poster && playback.thumbnailUrl) this.video.poster = playback.thumbnailUrl;
-        await this.attach(playback.videoUrl, { at: 0, play: false });
+        await this.attach(playback.videoUrl, { at: resumeAt(this.video, playback.duration), play: false });
       } catch (error) {
         this.fail(error);
       }
@@ -95,6 +109,7 @@
       }
       video.src = url;
       if (play) video.load();
+      announce(video, null);
     }
 
     attachHls(Hls, url, at, asked) {
@@ -116,7 +131,8 @@
         this.onPlay = () => {
           video.removeEventListener("play", this.onPlay);
           this.onPlay = null;
-          hls.startLoad(video.currentTime > 0 ? video.currentTime : -1);
+          // startPosition only applies to a load hls.js starts itself: pass it on.
+          hls.startLoad(video.currentTime > 0 ? video.currentTime : at > 0 ? at : -1);
         };
         video.addEventListener("play", this.onPlay);
       }
@@ -126,6 +142,7 @@
       hls.on(Hls.Events.ERROR, (_event, data) => this.onHlsError(Hls, hls, data));
       hls.loadSource(url);
       hls.attachMedia(video);
+      announce(video, hls);
     }
 
     onHlsError(Hls, hls, data) {
@@ -172,7 +189,7 @@
       try {
         const playback = await fetchPlayback(this.playUrl);
         if (playback.thumbnailUrl) this.video.poster = playback.thumbnailUrl;
-        await this.attach(playback.videoUrl, { at: 0, play: true });
+        await this.attach(playback.videoUrl, { at: resumeAt(this.video, playback.duration), play: true });
       } catch (error) {
         this.fail(error);
       }
@@ -247,6 +264,14 @@
     target.scrollIntoView({ block: "nearest" });
     player.switchTo(link.dataset.previewLecture);
   });
+
+  // The engine playing a video (an Hls instance, or null when native), for the page's controls.
+  window.coursefrontPlayer = {
+    engineOf(video) {
+      const player = players.get(video);
+      return (player && player.hls) || null;
+    },
+  };
 
   // Fragments swapped in by htmx (the studio's video partial) get a player too, and a player
   // swapped out stops loading.

@@ -13,10 +13,10 @@ Three checks:
   the rendered pages is replayed as htmx would send it (method, URL, form values, HX-Target); the
   POST routes no page triggers are sent with HX-Request and a valid-ish form.
 
-Of the 44 routes (static aside), 20 answer HX-Request with a fragment (FRAGMENT_ROUTES) and all
-20 are walked, 13 of them through the 22 distinct triggers the pages carry; 9 answer it with their
-whole page, which no trigger aims at (PAGE_ROUTES); the other 15 redirect (303, or 204 with
-HX-Redirect) or answer JSON / an error htmx does not swap. A route missing from the walk, or
+Every route (static aside) answers HX-Request with a fragment (FRAGMENT_ROUTES, all walked, most
+through the triggers the pages carry), with its whole page, which no trigger aims at
+(PAGE_ROUTES), or with a redirect (303, or 204 with HX-Redirect), JSON, a PDF or an error htmx
+does not swap. A route missing from the walk, or
 moving between those groups, fails the test, so a new route gets checked too.
 """
 
@@ -85,6 +85,10 @@ FRAGMENT_ROUTES = {
     "GET /notifications",
     "GET /notifications/badge",
     "GET /orders/<token>",
+    "GET /learning/<course_slug>/<int:lecture_id>",
+    "POST /learning/<course_slug>/<int:lecture_id>/done",
+    "GET /certificates/<code>",
+    "POST /checkout",
     "GET POST /account",
     "GET POST /account/password",
     "GET POST /login",
@@ -107,6 +111,7 @@ PAGE_ROUTES = {
     "GET /checkout",
     "GET /courses/<slug>",
     "GET /learning",
+    "GET /certificates/<code>.pdf",  # 202 "being prepared" until the worker renders it
     "GET /orders",
     "GET /pay/<token>",
     "GET /pay/<token>/authenticate",
@@ -377,6 +382,9 @@ class Shop:
     studio_course: int
     studio_lecture: int
     attachment: str  # an attachment's token on that lecture
+    learn_course: str  # the paid course's slug and its first lecture: the student's player
+    learn_lecture: int
+    certificate: str  # a certificate's code
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -448,6 +456,8 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
     buy(courses[3].id, courses[4].id)
     client.post("/cart/coupon", data={"code": "WALK10"})
     teacher, studio_course, studio_lecture, attachment = _studio(app)
+    learn_lecture = lectures_of(courses[0])[0]
+    certificate = _certificate(student, courses[1])
     yield Shop(
         client=client,
         guest=_new_client(app),
@@ -465,8 +475,33 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         studio_course=studio_course,
         studio_lecture=studio_lecture,
         attachment=attachment,
+        learn_course=courses[0].slug,
+        learn_lecture=learn_lecture.id,
+        certificate=certificate,
     )
     app.config["CATALOG_PAGE_SIZE"] = old
+
+
+def _certificate(student: User, course: Any) -> str:
+    """A certificate of a course the student finished (rendered or not: its page shows)."""
+    from app.extensions import db
+    from app.learning.models import Certificate, EnrollmentSource, EnrollmentStatus
+    from app.learning.services import grant_enrollment
+
+    enrollment = grant_enrollment(student.id, course.id, EnrollmentSource.ADMIN)
+    enrollment.status = EnrollmentStatus.COMPLETED
+    certificate = Certificate(
+        code="CF-WALK-WALK-WALK",
+        enrollment_id=enrollment.id,
+        user_id=student.id,
+        course_id=course.id,
+        student_name=student.name,
+        course_title=course.title,
+        teacher_name="Tess Walker",
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate.code
 
 
 @dataclass
@@ -511,6 +546,12 @@ def _calls(s: Shop) -> list[Call]:
         Call("/checkout/return/sandbox?session_id=nope"),
         Call("/webhooks/sandbox", "POST", {"x": "y"}),
         Call("/learning"),
+        Call(f"/learning/{s.learn_course}/{s.learn_lecture}"),
+        Call(f"/learning/progress/{s.learn_lecture}", "POST", {"position": "1", "watched": "0"}),
+        Call(f"/certificates/{s.certificate}", who="guest"),
+        Call(f"/certificates/{s.certificate}.pdf", who="guest"),
+        Call(f"/orders/{s.paid}/receipt.pdf"),
+        Call(f"/orders/{s.paid}/credit-notes/CN-2026-999999.pdf"),
         # notifications (marking one read: its token comes from the page, replayed from there)
         Call("/notifications"),
         Call("/notifications/badge"),
@@ -584,7 +625,8 @@ class Answer:
 
 
 def classify(route: str, response: Any) -> Answer:
-    text = response.get_data(as_text=True)
+    binary = response.mimetype in ("application/pdf", "application/octet-stream")
+    text = "" if binary else response.get_data(as_text=True)
     tree = parse(text)
     status = response.status_code
     if 300 <= status < 400 or status == 204 or "HX-Redirect" in response.headers:

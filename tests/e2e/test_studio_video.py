@@ -100,7 +100,7 @@ def test_a_teacher_publishes_a_video_course_that_students_and_visitors_play(
     page.get_by_role("button", name="Create course").click()
     page.get_by_label("Description").fill("## About\n\nA **real** course.")
     expect(page.locator("#description-preview strong")).to_have_text("real")  # live preview
-    page.get_by_label(re.compile("USD")).fill("12.50")
+    page.get_by_label("Price in USD").fill("12.50")
     page.get_by_role("button", name="Save details").click()
     expect(page.locator("#course-details").get_by_role("status")).to_have_text("Saved.")
     course_url = page.url

@@ -506,39 +506,13 @@ def test_with_s3_segments_are_presigned_bucket_urls(
                 assert answer.read(1) == b"G"
 
 
-# -- the lecture page -------------------------------------------------------------------------
+# -- the lecture page moved to the player (tests/learning/test_player_views.py) ---------------
 
 
-@pytest.mark.parametrize("who", EVERYONE)
-def test_the_lecture_page_plays_for_who_may_play(
-    who: str, world: World, client: FlaskClient
-) -> None:
-    answer = _as(client, world.users[who]).get(f"/lectures/{world.locked.id}")
-    if who == "anonymous":
-        assert answer.status_code == 302 and "/login" in answer.headers["Location"]
-        return
-    player = f'data-lecture-id="{world.locked.id}"'
-    if who in ALLOWED:
-        assert answer.status_code == 200 and player in answer.text
-        # the course's other lectures with a video are a click away; one without is not a link
-        assert f'href="/lectures/{world.preview.id}"' in answer.text
-        assert f'href="/lectures/{world.bare.id}"' not in answer.text
-    else:
-        assert answer.status_code == 403 and player not in answer.text
-        assert "Enrol in the course to watch it" in answer.text
-
-
-def test_a_preview_lecture_page_is_public(world: World, client: FlaskClient) -> None:
-    answer = client.get(f"/lectures/{world.preview.id}")
-    assert answer.status_code == 200 and f'data-lecture-id="{world.preview.id}"' in answer.text
-
-
-def test_the_course_page_links_lectures_that_have_a_video(
-    world: World, client: FlaskClient
-) -> None:
-    page = client.get(f"/courses/{world.course.slug}").text
-    assert f'href="/lectures/{world.locked.id}"' in page
-    assert f'href="/lectures/{world.bare.id}"' not in page
+def test_the_old_lecture_address_leads_to_the_player(world: World, client: FlaskClient) -> None:
+    answer = client.get(f"/lectures/{world.locked.id}")
+    assert answer.status_code == 302
+    assert _path(answer.headers["Location"]) == f"/learning/{world.course.slug}/{world.locked.id}"
     assert client.get("/lectures/999999").status_code == 404
 
 
@@ -574,7 +548,7 @@ def test_lecture_files_download_for_who_may_watch(
     elif who in ALLOWED:
         assert answer.status_code == 302 and answer.headers["Cache-Control"] == "private, no-store"
         assert client.get(_path(answer.headers["Location"])).data == b"%PDF-1.4 notes"
-        page = client.get(f"/lectures/{world.locked.id}").text
+        page = client.get(f"/learning/{world.course.slug}/{world.locked.id}").text
         assert url in page and "notes.pdf" in page
     else:
         assert answer.status_code == 403

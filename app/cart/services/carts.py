@@ -1,4 +1,4 @@
-"""Cart rules: one currency, no duplicates, nothing already owned, merge at login, cleanup."""
+"""Cart rules: one currency, no duplicates, nothing owned for good, merge at login, cleanup."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ from app.cart.services.coupons import (
 from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
+from app.core.periods import AccessPeriod
 from app.extensions import db
-from app.learning.queries import owned_course_ids
+from app.learning.expiry import held_for_good
 
 # Set on a Cart instance by open_cart (a plain attribute, not a column).
 _OPENED_IN = "_coursefront_opened_in"
@@ -83,7 +84,8 @@ def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
             f"“{course.title}” has no price in {cart.currency}. Switch currency to buy it.",
             code="no_price_in_currency",
         )
-    if user is not None and owned_course_ids(user.id, [course.id]):
+    # Time-limited or ended access may be bought again (extended or renewed); lifetime not.
+    if user is not None and held_for_good(user.id, [course.id]):
         raise CartError("You already own this course.", code="already_owned")
     in_cart = select(CartItem.id).where(
         CartItem.cart_id == cart.id, CartItem.course_id == course.id
@@ -161,6 +163,13 @@ class CartView:
     coupon_error: str | None
     country: str
 
+    def access_period(self, course_id: int) -> AccessPeriod | None:
+        """How long buying the course in this cart gives access (None: for good); read from
+        the prices the cart was loaded with, no query."""
+        item = next((i for i in self.cart.items if i.course_id == course_id), None)
+        price = item.course.price_in(self.cart.currency) if item is not None else None
+        return price.access_period if price is not None else None
+
 
 def coupon_problem(cart: Cart, user: User | None, lines: list[Line], now: datetime) -> str | None:
     """Why the cart's coupon cannot be used now, or None when it can (or there is none)."""
@@ -227,7 +236,7 @@ def merge_carts(anonymous: Cart, user: User) -> Cart:
 
 
 def _drop_owned(cart: Cart, user: User) -> None:
-    owned = owned_course_ids(user.id)
+    owned = held_for_good(user.id)
     if owned:
         db.session.execute(
             delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.course_id.in_(owned))
