@@ -157,6 +157,8 @@ RETURNING e.progress, e.completed_lectures, counts.total,
 """
 )
 
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
+
 _LOCK = text("SELECT id FROM enrollments WHERE id = :enrollment_id FOR UPDATE")
 
 _MARK_DONE = text(
@@ -205,6 +207,9 @@ def record_heartbeat(
         "slack": 1 + int(current_app.config["HEARTBEAT_ALLOWANCE_PERCENT"]) / 100,
         "done_percent": int(current_app.config["LECTURE_DONE_PERCENT"]),
     }
+    # Progress, not money: a heartbeat lost in a database crash is made up by the next one,
+    # so its commit does not wait for the WAL to reach the disk (a third of its time).
+    db.session.execute(_ASYNC_COMMIT)
     row = db.session.execute(_HEARTBEAT, params).mappings().first()
     return None if row is None else _finish(row, now)
 
