@@ -140,6 +140,7 @@
   let done = video.dataset.done === "true";
   let stopped = false;
   let seekTimer = 0;
+  let started = false; // playback has begun on this page (the first heartbeat went out)
 
   video.addEventListener("timeupdate", () => {
     const now = video.currentTime;
@@ -149,7 +150,6 @@
     }
     last = video.paused ? null : now;
   });
-  let started = false;
   video.addEventListener("playing", () => {
     last = video.currentTime;
     // The server credits a heartbeat with the time since the lecture's previous one: the
@@ -171,7 +171,10 @@
   }
 
   function due() {
-    return !stopped && (watched >= 0.05 || Math.abs(video.currentTime - sentPosition) >= 1);
+    // Nothing before playback starts: a page opened and left must not move the saved place
+    // (currentTime is still 0 then, not the resume position).
+    if (!started || stopped) return false;
+    return watched >= 0.05 || Math.abs(video.currentTime - sentPosition) >= 1;
   }
 
   async function send() {

@@ -41,7 +41,8 @@
   function resumeAt(video, duration) {
     const at = Number(video.dataset.resume || 0);
     if (!Number.isFinite(at) || at <= 0) return 0;
-    if (duration > 0 && at >= duration - RESUME_TAIL_S) return 0;
+    // The tail is 5 s, or a tenth of a short clip (an 8 s clip left at 4 s resumes there).
+    if (duration > 0 && at >= duration - Math.min(RESUME_TAIL_S, duration / 10)) return 0;
     return at;
   }
 

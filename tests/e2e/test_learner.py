@@ -137,6 +137,14 @@ def test_buy_continue_watch_leave_and_resume(
     page.reload()  # the dashboard may have been served before the beacon's heartbeat landed
     expect(page.locator(".learner-last")).to_have_text("Intro")
 
+    # Opening the lecture and leaving without playing keeps the saved place.
+    page.get_by_role("link", name="Continue Streaming Fundamentals").click()
+    expect(page.locator(VIDEO)).to_have_attribute("data-resume", str(saved))
+    page.wait_for_timeout(1_000)
+    page.goto(f"{live_server}/learning")
+    page.wait_for_timeout(1_000)  # a beacon, had one gone out, has landed by now
+    assert _saved_position(committed, student.id, intro.id) == saved
+
     page.get_by_role("link", name="Continue Streaming Fundamentals").click()
     expect(page.locator(VIDEO)).to_have_attribute("data-resume", str(saved))
     resumed = _play_until(page, VIDEO, 0.1)
