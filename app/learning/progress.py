@@ -79,14 +79,25 @@ _CREDIT = """LEAST(:claim, GREATEST(0, FLOOR(
         EXTRACT(EPOCH FROM (:now - lecture_progress.last_heartbeat_at)) * :rate * :slack)))"""
 _DONE = "(t.duration_s > 0 AND {watched} * 100 >= t.duration_s * :done_percent)"
 
+# What both writers share: the lecture row they upsert, and their answer (the row, the
+# enrollment's counters and the course's lecture count).
+_INSERT = """INSERT INTO lecture_progress AS lecture_progress
+        (enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at,
+         last_heartbeat_at, created_at)"""
+_RETURNING = (
+    "RETURNING enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at"
+)
+_ANSWER = """SELECT up.*, enr.progress, enr.completed_lectures, enr.status,
+       (SELECT co.lecture_count FROM courses co JOIN enrollments e2 ON e2.course_id = co.id
+        WHERE e2.id = enr.id) AS total
+FROM up JOIN enr ON enr.id = up.enrollment_id"""
+
 # Composed from this module's constants only; every value is a bound parameter.
 _HEARTBEAT = text(
     f"""
 WITH target AS ({_TARGET}),
 up AS (
-    INSERT INTO lecture_progress AS lecture_progress
-        (enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at,
-         last_heartbeat_at, created_at)
+    {_INSERT}
     SELECT t.enrollment_id, t.lecture_id,
            CASE WHEN t.duration_s > 0 THEN LEAST(:position, t.duration_s) ELSE :position END,
            0, 0, NULL, :now, :now
@@ -99,7 +110,7 @@ up AS (
             WHEN (SELECT {_DONE.format(watched=f"(lecture_progress.watched_s + {_CREDIT})")}
                   FROM target t) THEN :now END),
         last_heartbeat_at = GREATEST(lecture_progress.last_heartbeat_at, :now)
-    RETURNING enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at
+    {_RETURNING}
 ),
 enr AS (
     UPDATE enrollments e SET
@@ -115,10 +126,7 @@ enr AS (
     FROM up WHERE e.id = up.enrollment_id
     RETURNING e.id, e.progress, e.completed_lectures, e.status
 )
-SELECT up.*, enr.progress, enr.completed_lectures, enr.status,
-       (SELECT co.lecture_count FROM courses co JOIN enrollments e2 ON e2.course_id = co.id
-        WHERE e2.id = enr.id) AS total
-FROM up JOIN enr ON enr.id = up.enrollment_id
+{_ANSWER}
 """  # noqa: S608
 )
 
@@ -165,15 +173,13 @@ _MARK_DONE = text(
     f"""
 WITH target AS ({_TARGET}),
 up AS (
-    INSERT INTO lecture_progress AS lecture_progress
-        (enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at,
-         last_heartbeat_at, created_at)
+    {_INSERT}
     SELECT t.enrollment_id, t.lecture_id, 0, 0, 0, :now, :now, :now FROM target t
     WHERE NOT t.has_video
     ON CONFLICT (enrollment_id, lecture_id) DO UPDATE SET
         completed_at = COALESCE(lecture_progress.completed_at, :now),
         last_credit_s = 0
-    RETURNING enrollment_id, lecture_id, position_s, watched_s, last_credit_s, completed_at
+    {_RETURNING}
 ),
 enr AS (
     UPDATE enrollments e SET last_accessed_at = :now, current_lecture_id = up.lecture_id,
@@ -181,10 +187,7 @@ enr AS (
     FROM up WHERE e.id = up.enrollment_id
     RETURNING e.id, e.progress, e.completed_lectures, e.status
 )
-SELECT up.*, enr.progress, enr.completed_lectures, enr.status,
-       (SELECT co.lecture_count FROM courses co JOIN enrollments e2 ON e2.course_id = co.id
-        WHERE e2.id = enr.id) AS total
-FROM up JOIN enr ON enr.id = up.enrollment_id
+{_ANSWER}
 """  # noqa: S608
 )
 

@@ -25,14 +25,14 @@ from app.core.models import utcnow
 from app.extensions import db
 from app.learning import services as learning
 from app.learning.models import EnrollmentSource, EnrollmentStatus
-from app.media import ffmpeg, hls
+from app.media import hls
 from app.media.models import MediaFile, MediaKind, MediaStatus
 from app.media.storage.local import FILE_PATH, LocalStorage
 from app.media.storage.s3 import S3Storage
 from app.media.storage.signing import UrlSigner
 from tests.conftest import QueryCounter, login_as
 from tests.factories import make_course, make_user
-from tests.media.clips import make_clip
+from tests.learning.builders import Transcoded, store_video, transcode_clip
 from tests.media.conftest import install
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
@@ -41,21 +41,10 @@ PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 # -- a real video, transcoded once for the module -------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Transcoded:
-    folder: Path
-    output: ffmpeg.HlsOutput
-
-
 @pytest.fixture(scope="module")
 def transcoded(tmp_path_factory: pytest.TempPathFactory) -> Transcoded:
     """A 2 s 480p clip as HLS (360p + 480p renditions, thumbnail), made by the real ffmpeg."""
-    tmp = tmp_path_factory.mktemp("playback")
-    clip = make_clip(tmp / "clip.mp4", seconds=2, height=480)
-    bins = ffmpeg.binaries()
-    plan = dataclasses.replace(ffmpeg.plan_for(ffmpeg.probe(clip, bins), bins), preset="ultrafast")
-    out = tmp / "out"
-    return Transcoded(out, ffmpeg.transcode_hls(clip, out, plan))
+    return transcode_clip(tmp_path_factory.mktemp("playback"), seconds=2, height=480)
 
 
 @pytest.fixture
@@ -63,40 +52,6 @@ def storage(app: Flask, tmp_path: Path) -> Iterator[LocalStorage]:
     """A media root of this test's own, used by the app as its storage."""
     storage = LocalStorage(tmp_path / "media", UrlSigner(app.config["SECRET_KEY"]))
     yield from install(app, storage)
-
-
-def _store_video(storage: LocalStorage, transcoded: Transcoded, lecture: Lecture) -> MediaFile:
-    """The transcoder's outputs stored under a fresh prefix, as a READY row the lecture plays."""
-    prefix = f"hls/{uuid.uuid4().hex}/"
-    for name in transcoded.output.files:
-        content_type = "application/vnd.apple.mpegurl" if name.endswith(".m3u8") else "video/mp2t"
-        storage.put_file(prefix + name, transcoded.folder / name, content_type)
-    output = transcoded.output
-    media = MediaFile(
-        kind=MediaKind.VIDEO,
-        status=MediaStatus.READY,
-        owner_id=_teacher_id(lecture),
-        lecture_id=lecture.id,
-        file_name="clip.mp4",
-        content_type="video/mp4",
-        size_bytes=1,
-        storage_key=f"src/{uuid.uuid4().hex}",
-        part_size=8 * 1024 * 1024,
-        output_prefix=prefix,
-        progress=100,
-        duration_ms=output.duration_ms,
-        renditions=[
-            {"name": v.name, "height": v.height, "bandwidth": v.bandwidth, "playlist": v.playlist}
-            for v in output.variants
-        ],
-        thumbnail_key=prefix + output.thumbnail.name,
-        ready_at=utcnow(),
-    )
-    db.session.add(media)
-    db.session.flush()
-    lecture.media_file_id = media.id
-    db.session.flush()
-    return media
 
 
 def _teacher_id(lecture: Lecture) -> int:
@@ -129,7 +84,7 @@ def world(db_session: Any, storage: LocalStorage, transcoded: Transcoded) -> Wor
     )
     preview, locked, bare = _lectures(course)
     assert preview.is_preview and not locked.is_preview and not bare.is_preview
-    media = {lec.id: _store_video(storage, transcoded, lec) for lec in (preview, locked)}
+    media = {lec.id: store_video(storage, transcoded, lec) for lec in (preview, locked)}
 
     enrolled, refunded, expired, lapsed = (make_user() for _ in range(4))
     for user in (enrolled, refunded, expired, lapsed):

@@ -27,9 +27,9 @@ from app.learning.models import (
     LectureProgress,
 )
 from app.learning.progress import Beat, LectureHasVideo, mark_lecture_done, record_heartbeat
-from app.media.models import MediaFile, MediaKind, MediaStatus
 from tests.conftest import login_as
 from tests.factories import make_course, make_user
+from tests.learning.builders import lectures_of, ready_video
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=3)
 
@@ -38,16 +38,6 @@ def _course(lectures: int = 4, seconds: int = 100) -> Course:
     return make_course(
         chapters=(("One", tuple((f"Lecture {i + 1}", seconds) for i in range(lectures))),)
     )
-
-
-def _lectures(course: Course) -> list[Lecture]:
-    stmt = (
-        select(Lecture)
-        .join(Chapter)
-        .where(Chapter.course_id == course.id)
-        .order_by(Chapter.position, Lecture.position)
-    )
-    return list(db.session.scalars(stmt))
 
 
 def _enrol(user: User, course: Course) -> Enrollment:
@@ -73,7 +63,7 @@ def _fresh(enrollment: Enrollment) -> Enrollment:
 def test_heartbeats_advance_position_watched_time_and_the_enrollment(db_session: Any) -> None:
     user, course = make_user(), _course()
     enrollment = _enrol(user, course)
-    first = _lectures(course)[0]
+    first = lectures_of(course)[0]
     answer = _watch(user, first, 45)
     assert answer is not None
     assert (answer.position_s, answer.watched_s, answer.credited_s) == (45, 45, 15)
@@ -87,13 +77,13 @@ def test_heartbeats_advance_position_watched_time_and_the_enrollment(db_session:
 def test_a_claim_of_600_s_after_15_s_of_wall_time_credits_at_most_16(db_session: Any) -> None:
     user, course = make_user(), _course()
     _enrol(user, course)
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     record_heartbeat(user.id, lecture.id, Beat(0, 0), now=T0)
     answer = record_heartbeat(user.id, lecture.id, Beat(600, 600), now=T0 + timedelta(seconds=15))
     assert answer is not None
     assert answer.credited_s <= 16 and answer.watched_s <= 16
     # The first heartbeat of a lecture has no earlier one to measure from: it starts the clock.
-    other = _lectures(course)[1]
+    other = lectures_of(course)[1]
     first = record_heartbeat(user.id, other.id, Beat(0, 300), now=T0)
     assert first is not None and first.credited_s == 0
 
@@ -101,7 +91,7 @@ def test_a_claim_of_600_s_after_15_s_of_wall_time_credits_at_most_16(db_session:
 def test_a_faster_rate_is_credited_faster_but_never_more_than_twice(db_session: Any) -> None:
     user, course = make_user(), _course()
     _enrol(user, course)
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     record_heartbeat(user.id, lecture.id, Beat(0, 0), now=T0)
     at = T0 + timedelta(seconds=15)
     answer = record_heartbeat(user.id, lecture.id, Beat(30, 30, rate=2.0), now=at)
@@ -115,7 +105,7 @@ def test_a_faster_rate_is_credited_faster_but_never_more_than_twice(db_session: 
 def test_a_lecture_is_done_at_90_percent_watched(db_session: Any) -> None:
     user, course = make_user(), _course(lectures=2, seconds=100)
     enrollment = _enrol(user, course)
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     answer = _watch(user, lecture, 89)
     assert answer is not None and not answer.lecture_done
     assert _fresh(enrollment).completed_lectures == 0
@@ -127,7 +117,7 @@ def test_a_lecture_is_done_at_90_percent_watched(db_session: Any) -> None:
 def test_three_of_four_lectures_done_is_75_percent(db_session: Any) -> None:
     user, course = make_user(), _course(lectures=4, seconds=30)
     enrollment = _enrol(user, course)
-    for i, lecture in enumerate(_lectures(course)[:3]):
+    for i, lecture in enumerate(lectures_of(course)[:3]):
         _watch(user, lecture, 30, start=T0 + timedelta(hours=i))
     enrollment = _fresh(enrollment)
     assert (enrollment.progress, enrollment.completed_lectures) == (75, 3)
@@ -137,7 +127,7 @@ def test_three_of_four_lectures_done_is_75_percent(db_session: Any) -> None:
 def test_the_last_lecture_completes_the_course_and_earns_one_certificate(db_session: Any) -> None:
     user, course = make_user(), _course(lectures=2, seconds=20)
     enrollment = _enrol(user, course)
-    first, last = _lectures(course)
+    first, last = lectures_of(course)
     _watch(user, first, 20)
     answer = _watch(user, last, 20, start=T0 + timedelta(hours=1))
     assert answer is not None and answer.course_completed and answer.progress == 100
@@ -153,7 +143,7 @@ def test_the_last_lecture_completes_the_course_and_earns_one_certificate(db_sess
 def test_completed_stays_completed_when_lectures_are_added(db_session: Any) -> None:
     user, course = make_user(), _course(lectures=1, seconds=20)
     enrollment = _enrol(user, course)
-    _watch(user, _lectures(course)[0], 20)
+    _watch(user, lectures_of(course)[0], 20)
     chapter = db.session.scalars(select(Chapter).where(Chapter.course_id == course.id)).one()
     added = catalog.add_lecture(chapter, "Bonus", 20)
     db.session.flush()
@@ -169,7 +159,7 @@ def test_progress_never_decreases(db_session: Any) -> None:
     rng = random.Random(11)
     user, course = make_user(), _course(lectures=3, seconds=60)
     enrollment = _enrol(user, course)
-    lectures, at = _lectures(course), T0
+    lectures, at = lectures_of(course), T0
     seen = {"progress": 0, "time": 0, "watched": dict.fromkeys((x.id for x in lectures), 0)}
     for _ in range(150):
         lecture = rng.choice(lectures)
@@ -187,7 +177,7 @@ def test_progress_never_decreases(db_session: Any) -> None:
 
 def test_no_credit_without_access(db_session: Any) -> None:
     user, course, other = make_user(), _course(), _course()
-    lecture, foreign = _lectures(course)[0], _lectures(other)[0]
+    lecture, foreign = lectures_of(course)[0], lectures_of(other)[0]
     assert record_heartbeat(user.id, lecture.id, Beat(10, 10), now=T0) is None  # not enrolled
     _enrol(user, course)
     assert record_heartbeat(user.id, foreign.id, Beat(10, 10), now=T0) is None  # another course
@@ -203,7 +193,7 @@ def test_no_credit_without_access(db_session: Any) -> None:
 def test_the_streak_counts_consecutive_days(db_session: Any) -> None:
     user, course = make_user(), _course()
     enrollment = _enrol(user, course)
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     for days, expected in ((0, 1), (0, 1), (1, 2), (2, 3), (4, 1), (5, 2)):
         record_heartbeat(user.id, lecture.id, Beat(0, 0), now=T0 + timedelta(days=days))
         assert _fresh(enrollment).streak_days == expected
@@ -212,31 +202,14 @@ def test_the_streak_counts_consecutive_days(db_session: Any) -> None:
 def test_mark_as_done_is_for_lectures_without_a_video(db_session: Any) -> None:
     user, course = make_user(), _course(lectures=2, seconds=0)
     enrollment = _enrol(user, course)
-    reading, video = _lectures(course)
-    video.media_file_id = _media(course).id
-    db.session.flush()
+    reading, video = lectures_of(course)
+    ready_video(video, seconds=0)
     answer = mark_lecture_done(user.id, reading.id, now=T0)
     assert answer is not None and answer.lecture_done and answer.progress == 50
     with pytest.raises(LectureHasVideo):
         mark_lecture_done(user.id, video.id, now=T0)
     assert mark_lecture_done(make_user().id, reading.id, now=T0) is None
     assert _fresh(enrollment).completed_lectures == 1
-
-
-def _media(course: Course) -> MediaFile:
-    media = MediaFile(
-        kind=MediaKind.VIDEO,
-        status=MediaStatus.READY,
-        owner_id=course.teacher_id,
-        file_name="v.mp4",
-        content_type="video/mp4",
-        size_bytes=1,
-        storage_key=f"src/{course.id}-{random.random()}",
-        part_size=8 * 1024 * 1024,
-    )
-    db.session.add(media)
-    db.session.flush()
-    return media
 
 
 # -- real concurrency: committed data, one connection per thread -----------------------------
@@ -269,7 +242,7 @@ def test_20_concurrent_final_heartbeats_complete_the_course_once(
 ) -> None:
     user, course = make_user(), _course(lectures=2, seconds=20)
     enrollment = _enrol(user, course)
-    first, last = _lectures(course)
+    first, last = lectures_of(course)
     # Both lectures one beat short of done (18 of 20 s): any final beat completes one.
     for lecture in (first, last):
         record_heartbeat(user.id, lecture.id, Beat(0, 0), now=T0)
@@ -295,7 +268,7 @@ def test_concurrent_heartbeats_cannot_both_claim_the_same_seconds(
 ) -> None:
     user, course = make_user(), _course(lectures=1, seconds=1000)
     _enrol(user, course)
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     record_heartbeat(user.id, lecture.id, Beat(0, 0), now=T0)
     db.session.commit()
     at = T0 + timedelta(seconds=15)
@@ -309,7 +282,7 @@ def test_concurrent_heartbeats_cannot_both_claim_the_same_seconds(
 
 def test_the_heartbeat_endpoint(client: FlaskClient, db_session: Any) -> None:
     user, course = make_user(), _course()
-    lecture = _lectures(course)[0]
+    lecture = lectures_of(course)[0]
     url = f"/learning/progress/{lecture.id}"
     anonymous = client.post(url, data={"position": "1", "watched": "1"})
     assert anonymous.status_code == 401 and anonymous.json["error"]["code"] == "login_required"
@@ -339,7 +312,7 @@ def test_buying_a_finished_course_again_completes_it_again(db_session: Any) -> N
     """Refunded after finishing, bought again: completed at once, the certificate valid again."""
     user, course = make_user(), _course(lectures=1, seconds=20)
     enrollment = _enrol(user, course)
-    _watch(user, _lectures(course)[0], 20)
+    _watch(user, lectures_of(course)[0], 20)
     learning.drop_enrollment(user.id, course.id)
     certificate = db.session.scalars(select(Certificate)).one()
     assert certificate.revoked_at is not None
