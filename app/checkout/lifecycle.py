@@ -26,13 +26,18 @@ from app.checkout.errors import OrderError
 from app.checkout.invoices import assign_invoice_number, issue_credit_note
 from app.checkout.jobs import record_conversion, send_order_receipt
 from app.checkout.models import LineKind, Order, OrderEvent, OrderItem, OrderItemStatus, OrderStatus
-from app.checkout.queries import load_items
+from app.checkout.queries import get_earlier_course_order, load_items
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, QueueName, enqueue_after_commit
 from app.learning.models import EnrollmentSource
 from app.learning.queries import get_enrollment
-from app.learning.services import AccessTerm, drop_enrollment, grant_enrollment
+from app.learning.services import (
+    AccessTerm,
+    drop_enrollment,
+    grant_enrollment,
+    shorten_enrollment,
+)
 
 S = OrderStatus
 ALLOWED: dict[OrderStatus, set[OrderStatus]] = {
@@ -101,9 +106,16 @@ def grant_course(order: Order, item: OrderItem) -> bool:
 
 def revoke_course(order: Order, item: OrderItem) -> None:
     """End the access this order gave; access another order gave (the course bought twice)
-    stays."""
+    stays. An order that extended a time-limited enrollment takes back only its period: the
+    access the earlier order paid for runs on to its own end (or ends now if that is past)."""
     enrollment = get_enrollment(order.user_id, item.course_id)
-    if enrollment is not None and enrollment.order_id == order.id:
+    if enrollment is None or enrollment.order_id != order.id:
+        return
+    period = item.access_period
+    earlier = get_earlier_course_order(order.user_id, item.course_id, order.id)
+    if period is not None and enrollment.expires_at is not None and earlier is not None:
+        shorten_enrollment(enrollment, period, earlier)
+    else:
         drop_enrollment(order.user_id, item.course_id)
 
 

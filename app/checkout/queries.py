@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.checkout.models import Order, OrderItem, OrderStatus
+from app.checkout.models import Order, OrderItem, OrderItemStatus, OrderStatus
 from app.core.money import Money
 from app.extensions import db
 from app.learning.queries import list_enrollments_for_order
@@ -128,3 +128,22 @@ def revenue_by_course(course_ids: Sequence[int]) -> dict[int, list[Money]]:
     for course_id, currency, amount in rows:
         revenue.setdefault(course_id, []).append(Money(int(amount or 0), currency))
     return revenue
+
+
+def get_earlier_course_order(user_id: int, course_id: int, before_order_id: int) -> int | None:
+    """The latest other paid order whose line for the course still stands (not refunded):
+    the one whose access remains when a later extension of it is refunded."""
+    stmt = (
+        select(Order.id)
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(
+            Order.user_id == user_id,
+            Order.id != before_order_id,
+            Order.status.in_(OrderStatus.FULFILLED),
+            OrderItem.course_id == course_id,
+            OrderItem.status == OrderItemStatus.ACTIVE,
+        )
+        .order_by(Order.paid_at.desc().nulls_last(), Order.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(stmt)

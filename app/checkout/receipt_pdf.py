@@ -86,12 +86,18 @@ class ReceiptFigures:
         return self.total - self.tax
 
 
+def _line_title(item: OrderItem) -> str:
+    """The course, and how long the line gives access when that is not for good."""
+    period = item.access_period
+    return f"{item.title} ({period.label} of access)" if period is not None else item.title
+
+
 def receipt_figures(order: Order, items: Sequence[OrderItem], seller_state: str) -> ReceiptFigures:
     """The lines with their tax split by mode, and the order's totals."""
     terms = terms_of(order, seller_state)
     lines = tuple(
         ReceiptLine(
-            title=item.title,
+            title=_line_title(item),
             list_price=item.base_minor,
             sale_discount=item.base_minor - item.sale_minor,
             coupon_discount=item.coupon_discount_minor,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core.models import utcnow
@@ -136,6 +136,24 @@ def grant_enrollment(
         # the end is completed again (its certificate reinstated) without watching it twice.
         recount_enrollment(enrollment.id)
         db.session.refresh(enrollment)
+    return enrollment
+
+
+def shorten_enrollment(enrollment: Enrollment, period: AccessPeriod, order_id: int) -> Enrollment:
+    """A refunded extension: its period comes off the end (calendar arithmetic in SQL, on the
+    locked row, as when it was added) and the enrollment is the earlier order's again; when
+    that leaves no time, access ends as a refund ends it (dropped, certificate revoked)."""
+    utc = func.timezone("UTC", Enrollment.expires_at) - _interval(period)
+    stmt = (
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .values(expires_at=func.timezone("UTC", utc), order_id=order_id, updated_at=utcnow())
+        .returning(Enrollment.expires_at)
+    )
+    ends = db.session.scalar(stmt)
+    db.session.refresh(enrollment)
+    if ends is None or ends <= utcnow():
+        drop_enrollment(enrollment.user_id, enrollment.course_id)
     return enrollment
 
 

@@ -114,6 +114,19 @@ def test_the_figures_add_up_to_the_order_snapshot(
     assert figures.taxable == sum(line.tax.taxable for line in figures.lines)
 
 
+def test_a_line_with_an_access_period_says_how_long(
+    db_session: Session, pay_order: Callable[..., Order]
+) -> None:
+    order = pay_order("INR", (("Timed", 10000), ("Forever", 5000)))
+    timed, forever = _items(db_session, order)
+    timed.access_period_value, timed.access_period_unit = 6, "month"
+    figures = receipt_figures(order, [timed, forever], "29")
+    assert [line.title for line in figures.lines] == [
+        f"{timed.title} (6 months of access)",
+        forever.title,
+    ]
+
+
 def test_another_state_pays_igst(
     app: Flask, client: FlaskClient, pay_order: Callable[..., Order]
 ) -> None:

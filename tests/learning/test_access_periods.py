@@ -213,3 +213,36 @@ def test_two_orders_extending_at_once_both_count(live_app: Flask, committed: Any
     enrollment = enrollment_of(user, course)
     assert enrollment.expires_at == MONTH.after(MONTH.after(paid_at))
     assert enrollment.order_id in orders
+
+
+def test_refunding_an_extension_takes_back_only_its_period(db_session: Session) -> None:
+    """The earlier order's access runs on to its own end; nothing it paid for is lost."""
+    from app.checkout.lifecycle import record_refund
+
+    user, course = make_user(), limited_course(MONTH)
+    first_paid = utcnow() - timedelta(days=3)
+    first, _ = buy(user, course.id, first_paid)
+    second, _ = buy(user, course.id, utcnow())
+    line = line_of(second)
+    record_refund(second, {line.id: line.total_minor}, "refund of the extension")
+    enrollment = enrollment_of(user, course)
+    assert enrollment.status is EnrollmentStatus.ACTIVE
+    assert enrollment.expires_at == MONTH.after(first_paid)
+    assert enrollment.order_id == first.id
+    # Refunding the first order too ends access.
+    first_line = line_of(first)
+    record_refund(first, {first_line.id: first_line.total_minor}, "refund of the first")
+    assert enrollment_of(user, course).status is EnrollmentStatus.DROPPED
+
+
+def test_refunding_a_renewal_after_the_first_period_ended_ends_access(db_session: Session) -> None:
+    from app.checkout.lifecycle import record_refund
+
+    user, course = make_user(), limited_course(MONTH)
+    buy(user, course.id, utcnow() - timedelta(days=40))  # ended ten days ago
+    enrollment_of(user, course).status = EnrollmentStatus.EXPIRED
+    db.session.flush()
+    renewal, _ = buy(user, course.id, utcnow())
+    line = line_of(renewal)
+    record_refund(renewal, {line.id: line.total_minor}, "refund of the renewal")
+    assert enrollment_of(user, course).status is EnrollmentStatus.DROPPED
