@@ -34,6 +34,7 @@ from app.checkout.tax_lines import (
 from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
+from app.payments.models import Refund
 from tests.factories import make_course, make_user
 from tests.payments.conftest import run_jobs
 
@@ -196,10 +197,14 @@ def test_refunds_become_numbered_credit_notes_returning_the_lines_tax(
     slug_a = db_session.get(Course, items["Course A"].course_id).slug  # type: ignore[union-attr]
     _refund(app, order, "--course", slug_a)
     _refund(app, order, "--amount", "333")  # part of Course B, in paise
+    # 0.46 and 0.31 paise of tax: rounded alone, neither would return any, yet together with
+    # what went before they take the line's refunded tax over a half paisa
+    for paise in ("3", "2"):
+        _refund(app, order, "--amount", paise)
     _refund(app, order)  # the rest
     notes = _notes(db_session, order)
     year = utcnow().year
-    assert [n.number for n in notes] == [f"CN-{year}-{n:06d}" for n in (1, 2, 3)]
+    assert [n.number for n in notes] == [f"CN-{year}-{n:06d}" for n in (1, 2, 3, 4, 5)]
     db_session.refresh(order)
     assert sum(n.amount_minor for n in notes) == order.refunded_minor == order.total_minor
     # a line refunded in parts gets exactly its tax back, over its credit notes
@@ -207,6 +212,11 @@ def test_refunds_become_numbered_credit_notes_returning_the_lines_tax(
     assert notes[0].lines == {str(items["Course A"].id): 118000}
     assert notes[0].tax_minor == 18000
     assert notes[1].amount_minor == 333 and notes[1].currency == "INR"
+    # each refund's own tax figure is its credit note's, paisa for paisa
+    refunds = db_session.scalars(
+        select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+    )
+    assert [r.tax_minor for r in refunds] == [n.tax_minor for n in notes]
 
 
 def test_an_order_paid_before_invoices_gets_no_credit_note(

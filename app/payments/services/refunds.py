@@ -17,7 +17,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.cart.pricing import allocate, half_up_div
+from app.cart.pricing import allocate
+from app.checkout.invoices import returned_tax
 from app.checkout.lifecycle import record_event, record_refund
 from app.checkout.models import Order, OrderItem, OrderStatus
 from app.checkout.queries import load_items
@@ -122,7 +123,9 @@ def plan_refund(
         PlanLine(
             item=i,
             amount=share,
-            tax=half_up_div(share * i.tax_minor, i.total_minor) if i.total_minor else 0,
+            # The credit note's rule (on the line's running refunded total), so a line given
+            # back in parts returns exactly its tax and each refund matches its credit note.
+            tax=returned_tax(i, share),
             drops_access=share == i.refundable_minor,
         )
         for i, share in zip(chosen, shares, strict=True)
