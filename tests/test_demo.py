@@ -77,6 +77,32 @@ def test_demo_videos_go_through_the_real_pipeline(
         assert queue_demo_videos() == 4  # the rest are still missing
 
 
+def test_the_demo_student_paid_orders_the_worker_fulfils(app: Flask, db_session: Session) -> None:
+    """Sandbox payments through the shop's own path: the worker enrolls, invoices, receipts."""
+    from app.checkout.models import Order, OrderStatus
+    from app.learning.models import Enrollment
+    from tests.payments.conftest import run_jobs
+
+    seed_demo()
+    db.session.commit()  # the payment events' jobs leave after the commit
+    run_jobs()
+    seed_demo()  # once only
+    student = db.session.scalars(select(User).where(User.email == "student1@example.com")).one()
+    orders = list(
+        db.session.scalars(select(Order).where(Order.user_id == student.id, Order.total_minor > 0))
+    )
+    assert sorted(o.currency for o in orders) == ["INR", "USD"]
+    for order in orders:
+        db.session.refresh(order)
+        assert order.status is OrderStatus.PAID and order.invoice_number is not None
+    inr = next(o for o in orders if o.currency == "INR")
+    assert inr.tax_minor > 0 and inr.buyer_region == "29"
+    enrolled = db.session.scalar(
+        select(func.count(Enrollment.id)).where(Enrollment.user_id == student.id)
+    )
+    assert enrolled == 3 + 3  # the three courses being learned, and the three bought
+
+
 def _assert_the_demo_student_is_learning() -> None:
     """Two courses in progress with a place to resume, one completed with its certificate
     (written once, however often the demo is seeded)."""

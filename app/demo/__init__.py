@@ -44,6 +44,7 @@ from app.demo.content import (
     Curriculum,
 )
 from app.demo.learning import seed_learning
+from app.demo.orders import seed_orders
 from app.demo.shop import seed_shop
 from app.demo.videos import queue_demo_videos
 from app.extensions import db
@@ -65,6 +66,7 @@ class SeedSummary:
     sales_created: int = 0
     videos_queued: int = 0
     learning_seeded: int = 0
+    orders_placed: int = 0
 
 
 def seed_demo() -> SeedSummary:
@@ -83,6 +85,7 @@ def seed_demo() -> SeedSummary:
     summary.coupons_created, summary.sales_created = seed_shop()
     summary.videos_queued = queue_demo_videos()
     summary.learning_seeded = seed_learning()
+    summary.orders_placed = seed_orders()
     return summary
 
 
