@@ -139,7 +139,10 @@ def render_receipt(
     if order.invoice_number:
         facts = [("Invoice no.", order.invoice_number), ("Invoice date", day(order.invoiced_at))]
     else:
-        facts = [("Receipt for order", order.token[:8].upper()), ("Date", day(order.paid_at))]
+        facts = [
+            ("Receipt for order", order.token[:8].upper()),
+            ("Date", day(order.paid_at or order.fulfilled_at)),
+        ]
     _heading(pdf, title, [*facts, ("Order", order.token[:8].upper())])
     _parties(pdf, seller, order)
     _items_table(pdf, figures, money)

@@ -3,6 +3,7 @@ refunds, and how tax is split on the documents."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -165,6 +167,9 @@ def test_a_free_order_gets_a_receipt_but_no_invoice_number(
         assign_invoice_number(order)
     page = client.get(f"/orders/{order.token}/receipt.pdf")
     assert page.status_code == 200 and page.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(page.data)).pages)
+    assert order.fulfilled_at is not None
+    assert f"Date {order.fulfilled_at:%d %b %Y}" in " ".join(text.split())  # a free order's date
 
 
 # --- credit notes ------------------------------------------------------------------------------
