@@ -8,8 +8,6 @@ import io
 import re
 import secrets
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
@@ -32,10 +30,9 @@ from app.learning.jobs import render_certificate
 from app.learning.models import Certificate, Enrollment, EnrollmentSource, EnrollmentStatus
 from app.media.storage.local import LocalStorage
 from app.media.storage.s3 import S3Storage
-from app.media.storage.signing import UrlSigner
 from app.notifications.models import Notification
 from tests.factories import make_course, make_user
-from tests.media.conftest import install
+from tests.media import conftest as media
 from tests.payments import conftest as payments
 from tests.payments.conftest import paid_course_order, queued, run_jobs
 
@@ -44,22 +41,7 @@ CODE = re.compile(r"^CF-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}
 STUDENT = "Zoë Łukasiewicz-Øster"
 
 
-@pytest.fixture
-def storage(app: Flask, tmp_path: Path) -> Iterator[LocalStorage]:
-    """A media root of this test's own, used by the app as its storage."""
-    local = LocalStorage(tmp_path / "media", UrlSigner(app.config["SECRET_KEY"]))
-    for installed in install(app, local):
-        assert isinstance(installed, LocalStorage)
-        yield installed
-
-
-@pytest.fixture
-def s3(app: Flask, moto_endpoint: str) -> Iterator[S3Storage]:
-    bucket = S3Storage(f"test-{uuid.uuid4().hex[:12]}", "us-east-1", moto_endpoint)
-    bucket.client.create_bucket(Bucket=bucket.bucket)
-    for installed in install(app, bucket):
-        assert isinstance(installed, S3Storage)
-        yield installed
+storage, s3 = media.local, media.s3  # the media tests' storages, installed for each test
 
 
 @pytest.fixture
