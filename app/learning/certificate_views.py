@@ -112,6 +112,7 @@ def certificate_pdf(code: str) -> ResponseReturnValue:
         )
     else:  # S3: the browser fetches it from the bucket
         seconds = current_app.config["MEDIA_SIGNED_URL_SECONDS"]
-        response = redirect(storage.signed_url(cert.storage_key, seconds, PDF_TYPE), 302)
+        url = storage.signed_url(cert.storage_key, seconds, PDF_TYPE, _file_name(cert))
+        response = redirect(url, 302)
     response.headers["Cache-Control"] = "private, no-store"  # a revocation takes effect at once
     return response

@@ -129,7 +129,9 @@ def download_attachment(lecture_id: int, token: uuid.UUID) -> ResponseReturnValu
             return login
         abort(403)
     seconds = current_app.config["MEDIA_SIGNED_URL_SECONDS"]
-    url = get_storage().signed_url(attachment.storage_key, seconds, attachment.content_type)
+    url = get_storage().signed_url(
+        attachment.storage_key, seconds, attachment.content_type, attachment.file_name
+    )
     response = redirect(url, 302)
     response.headers["Cache-Control"] = NO_STORE
     return response

@@ -15,6 +15,7 @@ from app.core.errors import json_error
 from app.extensions import csrf
 from app.media import bp
 from app.media.storage import get_storage
+from app.media.storage.base import attachment_disposition
 from app.media.storage.local import FILE_PATH, PART_PATH, LocalStorage, PartRefused
 
 
@@ -58,8 +59,8 @@ def put_part(upload_id: str, number: int) -> Response:
 def get_file(key: str) -> Response:
     storage = _local()
     content_type = request.args.get("ct", "")
-    exp = request.args.get("exp", "")
-    if not storage.check_file_signature(key, exp, request.args.get("sig", ""), content_type):
+    exp, name = request.args.get("exp", ""), request.args.get("dn", "")
+    if not storage.check_file_signature(key, exp, request.args.get("sig", ""), content_type, name):
         return _bad_signature()
     path = storage.path(key)
     if not path.is_file():
@@ -70,6 +71,8 @@ def get_file(key: str) -> Response:
         response.headers["X-Accel-Redirect"] = f"{prefix}/{key}"
     else:
         response = send_file(path, mimetype=content_type or None, conditional=True, max_age=None)
+    if name:  # saved under the name it was uploaded (or is offered) with
+        response.headers["Content-Disposition"] = attachment_disposition(name)
     # Cached only by the browser, and no longer than the link works.
     response.headers["Cache-Control"] = f"private, max-age={max(0, int(exp) - int(time.time()))}"
     return response

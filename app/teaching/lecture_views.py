@@ -108,7 +108,8 @@ def _attachments_answer(
 def download_attachment(token: uuid.UUID) -> ResponseReturnValue:
     media, _, _ = owned_attachment(studio_user(), token)
     seconds = current_app.config["MEDIA_SIGNED_URL_SECONDS"]
-    return redirect(get_storage().signed_url(media.storage_key, seconds, media.content_type))
+    url = get_storage().signed_url(media.storage_key, seconds, media.content_type, media.file_name)
+    return redirect(url)
 
 
 @bp.post("/attachments/<uuid:token>/delete")

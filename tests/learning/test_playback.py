@@ -502,7 +502,11 @@ def test_lecture_files_download_for_who_may_watch(
         assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     elif who in ALLOWED:
         assert answer.status_code == 302 and answer.headers["Cache-Control"] == "private, no-store"
-        assert client.get(_path(answer.headers["Location"])).data == b"%PDF-1.4 notes"
+        download = client.get(_path(answer.headers["Location"]))
+        assert download.data == b"%PDF-1.4 notes"
+        assert download.headers["Content-Disposition"].startswith(
+            'attachment; filename="notes.pdf"'
+        )
         page = client.get(f"/learning/{world.course.slug}/{world.locked.id}").text
         assert url in page and "notes.pdf" in page
     else:

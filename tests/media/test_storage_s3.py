@@ -220,6 +220,16 @@ def test_objects_round_trip(s3: S3Storage, tmp_path) -> None:  # type: ignore[no
         s3.open("hls/x/missing")
 
 
+def test_a_download_name_comes_back_as_the_content_disposition(s3: S3Storage) -> None:
+    s3.put_bytes("att/z", b"%PDF-1.4", "application/pdf")
+    url = s3.signed_url("att/z", 60, "application/pdf", "Certificate of Zoë.pdf")
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200 and response.content == b"%PDF-1.4"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="Certificate of Zo_.pdf"')
+    assert "filename*=UTF-8''Certificate%20of%20Zo%C3%AB.pdf" in disposition
+
+
 def test_signed_url_serves_the_object(s3: S3Storage) -> None:
     s3.put_bytes("hls/y/master.m3u8", b"#EXTM3U\n", "text/plain")
     url = s3.signed_url("hls/y/master.m3u8", 60, "application/vnd.apple.mpegurl")

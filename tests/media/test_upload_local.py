@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 from pathlib import Path
 
@@ -151,6 +152,23 @@ def test_signed_download_with_ranges_and_expiry(
     expired = client.get(f"/media/files/hls/abc/720p/seg_00001.ts?exp={past}&sig={sig}")
     assert expired.status_code == 403
     assert expired.get_json()["error"]["code"] == "bad_signature"
+
+
+def test_a_download_name_saves_the_file_under_it(client: FlaskClient, local: LocalStorage) -> None:
+    local.put_bytes("att/abc", b"%PDF-1.4", "application/pdf")
+    url = local.signed_url("att/abc", 60, "application/pdf", "Notes ł week 1.pdf")
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == b"%PDF-1.4"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="Notes _ week 1.pdf"')
+    assert "filename*=UTF-8''Notes%20%C5%82%20week%201.pdf" in disposition
+    # The name is signed: another one, or none, is refused.
+    assert client.get(url.replace("week", "month")).status_code == 403
+    assert client.get(re.sub(r"&dn=[^&]*", "", url)).status_code == 403
+    # Without a name, the URL is what it always was, and the browser shows the file.
+    plain = client.get(local.signed_url("att/abc", 60, "application/pdf"))
+    assert plain.status_code == 200
+    assert plain.headers["Content-Disposition"].startswith("inline")
 
 
 def test_x_accel_redirect_hands_the_file_to_nginx(

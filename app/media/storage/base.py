@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,23 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     # -- reading by URL ----------------------------------------------------------------------
-    def signed_url(self, key: str, expires_s: int, content_type: str | None = None) -> str:
+    def signed_url(
+        self,
+        key: str,
+        expires_s: int,
+        content_type: str | None = None,
+        download_name: str | None = None,
+    ) -> str:
         """A short-lived URL to GET the object (S3 presigned; local: app-signed, served by the
-        app or by nginx through X-Accel-Redirect)."""
+        app or by nginx through X-Accel-Redirect); with `download_name`, the browser saves it
+        under that name instead of showing it."""
         ...
+
+
+def attachment_disposition(name: str) -> str:
+    """A Content-Disposition saving the file as `name` (RFC 6266: an ASCII fallback, and the
+    name itself in UTF-8 for browsers that read it)."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -213,17 +213,34 @@ class LocalStorage:
             base = base.parent
 
     # -- reading by URL ----------------------------------------------------------------------
-    def signed_url(self, key: str, expires_s: int, content_type: str | None = None) -> str:
+    def signed_url(
+        self,
+        key: str,
+        expires_s: int,
+        content_type: str | None = None,
+        download_name: str | None = None,
+    ) -> str:
         self.path(key)
         exp = self.signer.expiry(expires_s)
         params: dict[str, str | int] = {"exp": exp}
         if content_type:
             params["ct"] = content_type
-        params["sig"] = self.signer.sign("file", key, content_type or "", exp)
+        if download_name:
+            params["dn"] = download_name
+        fields = _file_fields(key, content_type or "", download_name or "")
+        params["sig"] = self.signer.sign(*fields, exp)
         return f"{self.base_url}{FILE_PATH}/{quote(key)}?{urlencode(params)}"
 
-    def check_file_signature(self, key: str, exp: str, sig: str, content_type: str) -> bool:
-        return self.signer.check(sig, exp, "file", key, content_type)
+    def check_file_signature(
+        self, key: str, exp: str, sig: str, content_type: str, download_name: str = ""
+    ) -> bool:
+        return self.signer.check(sig, exp, *_file_fields(key, content_type, download_name))
+
+
+def _file_fields(key: str, content_type: str, download_name: str) -> tuple[str, ...]:
+    """What a download URL's signature covers; the name only when there is one, so URLs
+    without it are signed as they always were."""
+    return ("file", key, content_type, *((download_name,) if download_name else ()))
 
 
 def _copy_limited(body: IO[bytes], target: Path, digest: hashlib._Hash, limit: int) -> int:

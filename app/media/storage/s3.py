@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
-from app.media.storage.base import NoSuchUpload, StorageError, StoredPart
+from app.media.storage.base import NoSuchUpload, StorageError, StoredPart, attachment_disposition
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -193,10 +193,18 @@ class S3Storage:
         self._call(lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
 
     # -- reading by URL ----------------------------------------------------------------------
-    def signed_url(self, key: str, expires_s: int, content_type: str | None = None) -> str:
+    def signed_url(
+        self,
+        key: str,
+        expires_s: int,
+        content_type: str | None = None,
+        download_name: str | None = None,
+    ) -> str:
         params = {"Bucket": self.bucket, "Key": key}
         if content_type:
             params["ResponseContentType"] = content_type
+        if download_name:
+            params["ResponseContentDisposition"] = attachment_disposition(download_name)
         return self._call(
             lambda: self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_s
