@@ -121,3 +121,22 @@ def new_client(app: Flask, user: User | None = None) -> FlaskClient:
     if user is not None:
         login_as(fresh, user)
     return fresh
+
+
+def details_form(**overrides: str) -> dict[str, str]:
+    """The studio's details form as a browser posts it (lifetime prices), with changes."""
+    return {
+        "title": "Kitchen chemistry",
+        "subtitle": "Science you can eat",
+        "description": "Learn **why** bread rises.",
+        "category": "",
+        "level": "beginner",
+        "language": "en",
+        "price_usd": "24.50",
+        "period_usd": "",
+        "period_unit_usd": "month",
+        "price_inr": "",
+        "period_inr": "",
+        "period_unit_inr": "month",
+        **overrides,
+    }

@@ -14,25 +14,7 @@ from app.catalog.models import CoursePrice
 from app.core.periods import AccessPeriod
 from app.extensions import db
 from app.teaching import queries
-from tests.teaching.conftest import HX, Studio
-
-
-def _details(**overrides: str) -> dict[str, str]:
-    return {
-        "title": "Kitchen chemistry",
-        "subtitle": "Science you can eat",
-        "description": "Learn **why** bread rises.",
-        "category": "",
-        "level": "beginner",
-        "language": "en",
-        "price_usd": "24.50",
-        "period_usd": "",
-        "period_unit_usd": "month",
-        "price_inr": "",
-        "period_inr": "",
-        "period_unit_inr": "month",
-        **overrides,
-    }
+from tests.teaching.conftest import HX, Studio, details_form
 
 
 def _periods(course_id: int) -> dict[str, AccessPeriod | None]:
@@ -45,7 +27,7 @@ def test_a_period_is_saved_with_its_price_and_shown_back(
     teacher_client: FlaskClient, studio: Studio
 ) -> None:
     path = f"/studio/courses/{studio.course.id}"
-    data = _details(period_usd="6", price_inr="999", period_inr="1", period_unit_inr="year")
+    data = details_form(period_usd="6", price_inr="999", period_inr="1", period_unit_inr="year")
     saved = teacher_client.post(path, data=data)
     assert saved.status_code == 303
     assert _periods(studio.course.id) == {
@@ -61,7 +43,7 @@ def test_a_period_is_saved_with_its_price_and_shown_back(
     )
     assert "Leave blank: lifetime access." in page
 
-    lifetime = teacher_client.post(path, data=_details(price_inr="999"))
+    lifetime = teacher_client.post(path, data=details_form(price_inr="999"))
     assert lifetime.status_code == 303
     assert _periods(studio.course.id) == {"USD": None, "INR": None}
     assert queries.get_prices(studio.course.id) == {"USD": 2450, "INR": 99900}
@@ -69,7 +51,7 @@ def test_a_period_is_saved_with_its_price_and_shown_back(
 
 def test_a_free_course_has_no_period(teacher_client: FlaskClient, studio: Studio) -> None:
     path = f"/studio/courses/{studio.course.id}"
-    answer = teacher_client.post(path, data=_details(free="y", period_usd="3"))
+    answer = teacher_client.post(path, data=details_form(free="y", period_usd="3"))
     assert answer.status_code == 303
     assert _periods(studio.course.id) == {"USD": None, "INR": None}
 
@@ -93,12 +75,12 @@ def test_a_bad_period_is_refused_on_its_field(
 ) -> None:
     path = f"/studio/courses/{studio.course.id}"
     before = _periods(studio.course.id), queries.get_prices(studio.course.id)
-    page = teacher_client.post(path, data=_details(**typed))
+    page = teacher_client.post(path, data=details_form(**typed))
     assert page.status_code == 422 and "<html" in page.text
     assert re.search(rf'id="{field}-error"[^>]*>[^<]*{re.escape(message)}', page.text)
     assert 'aria-invalid="true"' in page.text
 
-    fragment = teacher_client.post(path, data=_details(**typed), headers=HX)
+    fragment = teacher_client.post(path, data=details_form(**typed), headers=HX)
     assert fragment.status_code == 422 and "<html" not in fragment.text
     assert fragment.text.lstrip().startswith('<form id="course-details"')
     assert re.search(rf'id="{field}-error"[^>]*>[^<]*{re.escape(message)}', fragment.text)
@@ -108,7 +90,7 @@ def test_a_bad_period_is_refused_on_its_field(
 def test_saving_with_htmx_answers_the_form(teacher_client: FlaskClient, studio: Studio) -> None:
     path = f"/studio/courses/{studio.course.id}"
     fragment = teacher_client.post(
-        path, data=_details(period_usd="2", period_unit_usd="week"), headers=HX
+        path, data=details_form(period_usd="2", period_unit_usd="week"), headers=HX
     )
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert (

@@ -20,7 +20,14 @@ from app.learning.services import grant_enrollment
 from app.teaching import queries
 from tests.core.test_htmx_rule import parse, roots
 from tests.factories import make_user
-from tests.teaching.conftest import HX, Studio, chapters_of, lectures_of, ready_video
+from tests.teaching.conftest import (
+    HX,
+    Studio,
+    chapters_of,
+    details_form,
+    lectures_of,
+    ready_video,
+)
 
 
 def _course(course_id: int) -> Course:
@@ -36,20 +43,6 @@ def _root_id(response: object) -> str:
     return "|".join(top[0].ids)
 
 
-def _details(**overrides: str) -> dict[str, str]:
-    return {
-        "title": "Kitchen chemistry",
-        "subtitle": "Science you can eat",
-        "description": "Learn **why** bread rises.",
-        "category": "",
-        "level": "beginner",
-        "language": "en",
-        "price_usd": "24.50",
-        "price_inr": "",
-        **overrides,
-    }
-
-
 # --- without JavaScript ----------------------------------------------------------------------
 
 
@@ -63,7 +56,7 @@ def test_create_and_edit_a_course_with_plain_forms(
     assert course.teacher_id == studio.teacher.id and course.status is CourseStatus.DRAFT
     assert course.slug == "kitchen-chemistry"
 
-    saved = teacher_client.post(f"/studio/courses/{course_id}", data=_details())
+    saved = teacher_client.post(f"/studio/courses/{course_id}", data=details_form())
     assert saved.status_code == 303 and saved.headers["Location"].endswith(
         f"/studio/courses/{course_id}"
     )
@@ -74,14 +67,14 @@ def test_create_and_edit_a_course_with_plain_forms(
     page = teacher_client.get(f"/studio/courses/{course_id}").get_data(as_text=True)
     assert "Saved." in page and 'value="24.50"' in page
 
-    free = teacher_client.post(f"/studio/courses/{course_id}", data=_details(free="y"))
+    free = teacher_client.post(f"/studio/courses/{course_id}", data=details_form(free="y"))
     assert free.status_code == 303
     assert queries.get_prices(course_id) == {"USD": 0, "INR": 0}
 
 
 def test_a_bad_price_is_shown_on_its_field(teacher_client: FlaskClient, studio: Studio) -> None:
     answer = teacher_client.post(
-        f"/studio/courses/{studio.course.id}", data=_details(price_usd="12.345")
+        f"/studio/courses/{studio.course.id}", data=details_form(price_usd="12.345")
     )
     assert answer.status_code == 422
     assert re.search(
@@ -182,8 +175,8 @@ def test_htmx_answers_are_the_swapped_elements(teacher_client: FlaskClient, stud
         ("POST", f"/studio/courses/{course_id}/chapters", {"title": " "}, "curriculum", 422),
         ("POST", f"/studio/chapters/{one.id}/move", {"direction": "down"}, "curriculum", 200),
         ("POST", f"/studio/lectures/{lecture.id}/preview", {"is_preview": "1"}, "curriculum", 200),
-        ("POST", f"/studio/courses/{course_id}", _details(), "course-details", 200),
-        ("POST", f"/studio/courses/{course_id}", _details(title=""), "course-details", 422),
+        ("POST", f"/studio/courses/{course_id}", details_form(), "course-details", 200),
+        ("POST", f"/studio/courses/{course_id}", details_form(title=""), "course-details", 422),
         ("POST", f"/studio/courses/{course_id}/publish", {}, "publish-panel", 422),
         ("POST", f"/studio/courses/{course_id}/cover", {}, "course-cover", 422),
         ("POST", "/studio/markdown-preview", {"description": "# Hi"}, "description-preview", 200),
@@ -206,7 +199,7 @@ def test_saving_details_refreshes_the_publish_panel_out_of_band(
     teacher_client: FlaskClient, studio: Studio
 ) -> None:
     answer = teacher_client.post(
-        f"/studio/courses/{studio.course.id}", data=_details(description=""), headers=HX
+        f"/studio/courses/{studio.course.id}", data=details_form(description=""), headers=HX
     )
     html = answer.get_data(as_text=True)
     panel = re.search(r'<section id="publish-panel"[^>]*hx-swap-oob=true.*?</section>', html, re.S)
