@@ -34,7 +34,7 @@ DOMAINS = (
     "checkout",
     "payments",
 )
-ENTRY_PACKAGES = ("api",)
+ENTRY_PACKAGES = ("admin", "api")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -97,8 +97,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every table must be known to SQLAlchemy (and Alembic) before the first query."""
-    for name in DOMAINS:
-        if importlib.util.find_spec(f"app.{name}.models") is not None:  # teaching has none
+    for name in (*DOMAINS, *ENTRY_PACKAGES):
+        if importlib.util.find_spec(f"app.{name}.models") is not None:  # teaching and api have none
             importlib.import_module(f"app.{name}.models")
 
 
@@ -110,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
         importlib.import_module(f"app.{name}.views")
         package = importlib.import_module(f"app.{name}")
         app.register_blueprint(package.bp)
+        for extra in getattr(package, "EXTRA_BLUEPRINTS", ()):  # e.g. /metrics, outside /admin
+            app.register_blueprint(extra)
 
 
 def _register_cli(app: Flask) -> None:

@@ -203,6 +203,14 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "LECTURE_DONE_PERCENT": _int(env, "LECTURE_DONE_PERCENT", 90),
         # Access periods: the notice that access ends goes out this many days before.
         "ACCESS_NOTICE_DAYS": _positive(env, "ACCESS_NOTICE_DAYS", 7),
+        # Prometheus (/metrics): every process writes its samples under METRICS_DIR
+        # (prometheus_client multiprocess mode); a scrape needs METRICS_TOKEN as a bearer token
+        # when one is set, else must come from a METRICS_ALLOW network.
+        "METRICS_DIR": str(Path(env.get("METRICS_DIR") or instance / "metrics").resolve()),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOW": tuple(
+            n.strip() for n in env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if n
+        ),
         # Media storage and uploads (app/media/storage): local directory or an S3 bucket
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local").strip().lower(),
         "MEDIA_ROOT": str(Path(env.get("MEDIA_ROOT") or instance / "media").resolve()),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import TimestampMixin, str_enum, utcnow
@@ -112,3 +113,33 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<LoginSession {self.id} user={self.user_id}>"
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One thing a person did to the shop (an admin in the console, an operator in the CLI):
+    who, what, to which object, before and after. Append-only: a trigger refuses UPDATE and
+    DELETE (migration 4fed0f441dd1), so a row once written reads the same forever."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False, index=True
+    )
+    # No ON DELETE: the trigger would refuse the SET NULL; the email is kept as written anyway.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_email: Mapped[str] = mapped_column(String(320), default="", nullable=False)
+    source: Mapped[str] = mapped_column(String(10), default="web", nullable=False)  # web | cli
+    action: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
+    target_type: Mapped[str] = mapped_column(String(40), default="", nullable=False)
+    target_id: Mapped[str] = mapped_column(String(80), default="", nullable=False)
+    target_label: Mapped[str] = mapped_column(String(200), default="", nullable=False)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.action} {self.target_type}:{self.target_id}>"

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import passwords, sessions, tokens
+from app.accounts.audit import CLI, Actor, Diff, Target, record_audit
 from app.accounts.models import Role, User
 from app.accounts.queries import get_user_by_email, normalise_email
 from app.core.errors import DomainError, NotFound
@@ -131,12 +132,22 @@ def verify_email(token: str, now: datetime | None = None) -> User:
     return user
 
 
-def set_role(email: str, role: Role) -> User:
-    """Give the user with this email a role."""
+def set_role(email: str, role: Role, who: Actor = CLI) -> User:
+    """Give the user with this email a role, and log the change."""
     user = get_user_by_email(email)
     if user is None:
         raise NotFound(f"No user with email {email}.")
+    return change_role(user, role, who)
+
+
+def change_role(user: User, role: Role, who: Actor, reason: str = "") -> User:
+    """Give `user` a role; a real change writes an audit row in the same transaction."""
+    before = user.role
+    if before == role:
+        return user
     user.role = role
+    diff = Diff({"role": before}, {"role": role})
+    record_audit(who, "user.role", Target("user", user.id, user.email), diff, reason)
     return user
 
 
@@ -145,5 +156,4 @@ def ensure_user(email: str, password: str, name: str, role: Role) -> User:
     user = get_user_by_email(email)
     if user is None:
         return register_user(email, password, name, role)
-    user.role = role
-    return user
+    return change_role(user, role, CLI)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -272,3 +273,18 @@ class CourseSearchRow(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         Index("ix_course_search_search_vector", "search_vector", postgresql_using="gin"),
     )
+
+
+class CourseViewDay(db.Model):  # type: ignore[name-defined,misc]
+    """How often a course page was opened on a day (UTC): the top of the console's funnel.
+    Page views count in Redis and a job adds them here, so a page view writes no row."""
+
+    __tablename__ = "course_view_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    views: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    __table_args__ = (CheckConstraint("views >= 0", name="views_not_negative"),)

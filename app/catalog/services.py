@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.catalog.models import (
     Category,
     Chapter,
@@ -154,4 +154,18 @@ def publish_course(course: Course) -> Course:
         raise DomainError("Set a price (0 for a free course) before publishing.", code="no_price")
     course.status = CourseStatus.PUBLISHED
     course.published_at = course.published_at or utcnow()
+    return course
+
+
+def set_featured(course: Course, featured: bool) -> Course:
+    """Show (or stop showing) the course among the storefront's featured courses."""
+    course.is_featured = featured
+    return course
+
+
+def reassign_teacher(course: Course, teacher: User) -> Course:
+    """Hand the course to another teacher (an active teacher or admin account)."""
+    if teacher.role not in (Role.TEACHER, Role.ADMIN) or not teacher.active:
+        raise DomainError("Only an active teacher can own a course.", code="not_a_teacher")
+    course.teacher_id = teacher.id
     return course

@@ -8,7 +8,7 @@ from math import ceil
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 T = TypeVar("T")
 
@@ -49,7 +49,9 @@ def clamp_page(raw: Any) -> int:
         return 1
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
+def paginate(
+    session: Session | scoped_session[Any], stmt: Select[Any], page: int, per_page: int
+) -> Page[Any]:
     """Run the count and the page query; rows come back as stmt yields them."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()

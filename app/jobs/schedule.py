@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rq import cron
 
+from app.admin.jobs import evaluate_alerts
 from app.cart.jobs import clean_up_carts
 from app.jobs.maintenance import record_heartbeat
 from app.jobs.queues import QueueName
@@ -30,6 +31,7 @@ cron.register(sweep_media, LOW, cron="*/15 * * * *")
 # Access periods: expire first (10 past 1), then warn those ending within ACCESS_NOTICE_DAYS.
 cron.register(expire_enrollments, DEFAULT, cron="10 1 * * *")
 cron.register(send_access_notices, DEFAULT, cron="20 1 * * *")
+cron.register(evaluate_alerts, DEFAULT, interval=60)  # alert episodes and their emails
 
 # Run by every worker on start-up and each minute as well: webhooks are swept even when this
 # schedule is not running (sweeping is idempotent, see sweep_webhook_events).

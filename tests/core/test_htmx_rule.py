@@ -59,6 +59,24 @@ VOID |= {"track", "wbr", "param"}
 # The routes whose HX-Request answer is a fragment, and those answering their whole page (no
 # trigger aims at them). A route moving between the two, or a new one, must be listed here.
 FRAGMENT_ROUTES = {
+    "GET /admin/courses",
+    "GET /admin/courses/<int:course_id>",
+    "GET /admin/users",
+    "GET /admin/users/<int:user_id>",
+    "POST /admin/courses/<int:course_id>/archive",
+    "POST /admin/courses/<int:course_id>/feature",
+    "POST /admin/courses/<int:course_id>/teacher",
+    "POST /admin/courses/<int:course_id>/unpublish",
+    "POST /admin/users/<int:user_id>/active",
+    "POST /admin/users/<int:user_id>/enrollments",
+    "POST /admin/users/<int:user_id>/enrollments/revoke",
+    "POST /admin/users/<int:user_id>/role",
+    "GET /admin/alerts",
+    "GET /admin/audit",
+    "GET /admin/orders",
+    "GET /admin/orders/<token>",
+    "GET /admin/webhooks",
+    "GET /admin/webhooks/<int:event_id>",
     "GET POST /studio/courses/<int:course_id>",
     "GET /studio/courses/<int:course_id>/curriculum",
     "GET /studio/lectures/<int:lecture_id>/status",
@@ -105,6 +123,15 @@ FRAGMENT_ROUTES = {
     "POST /notifications/read-all",
 }
 PAGE_ROUTES = {
+    "GET /admin/",
+    "GET /admin/coupons",
+    "GET /admin/jobs",
+    "GET /admin/reports",
+    "POST /admin/orders/<token>/receipt",
+    "POST /admin/orders/<token>/reconcile",
+    "POST /admin/orders/<token>/refund",
+    "POST /admin/webhooks/<int:event_id>/replay",
+    "POST /admin/webhooks/replay",
     "GET /studio/",
     "GET POST /studio/courses/new",
     "GET /",
@@ -385,6 +412,8 @@ class Shop:
     learn_course: str  # the paid course's slug and its first lecture: the student's player
     learn_lecture: int
     certificate: str  # a certificate's code
+    admin: FlaskClient  # an admin, signed in: the console's routes
+    webhook_event: int  # the paid order's webhook event (the console's inbox)
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -478,8 +507,25 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         learn_course=courses[0].slug,
         learn_lecture=learn_lecture.id,
         certificate=certificate,
+        admin=_admin(app),
+        webhook_event=_first_webhook_event(),
     )
     app.config["CATALOG_PAGE_SIZE"] = old
+
+
+def _first_webhook_event() -> int:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.payments.models import WebhookEvent
+
+    return db.session.scalar(select(func.min(WebhookEvent.id))) or 1
+
+
+def _admin(app: Flask) -> FlaskClient:
+    client = _new_client(app)
+    login_as(client, make_user(Role.ADMIN, name="Ada Walker"))
+    return client
 
 
 def _certificate(student: User, course: Any) -> str:
@@ -509,7 +555,47 @@ class Call:
     path: str
     method: str = "GET"
     data: dict[str, Any] = field(default_factory=dict)
-    who: str = "client"  # "client" (the student), "guest", or "fresh" (a throwaway login)
+    who: str = "client"  # "client" (the student), "guest", "teacher", "admin" or "fresh"
+
+
+def _admin_calls(s: Shop) -> list[Call]:
+    """The console, as an admin; its POSTs without confirmed=yes answer the confirmation."""
+    course, user, order, event = s.studio_course, s.student.id, s.paid, s.webhook_event
+    gets = [
+        "/admin/",
+        "/admin/orders",
+        f"/admin/orders/{order}",
+        "/admin/webhooks",
+        f"/admin/webhooks/{event}",
+        "/admin/jobs",
+        "/admin/alerts",
+        "/admin/audit",
+        "/admin/coupons",
+        "/admin/courses",
+        f"/admin/courses/{course}",
+        "/admin/users",
+        f"/admin/users/{user}",
+        "/admin/reports",
+        "/metrics",
+    ]
+    posts: list[tuple[str, dict[str, Any]]] = [
+        (f"/admin/courses/{course}/feature", {}),
+        (f"/admin/courses/{course}/unpublish", {"reason": "walk"}),
+        (f"/admin/courses/{course}/archive", {"reason": "walk"}),
+        (f"/admin/courses/{course}/teacher", {"reason": "walk"}),
+        (f"/admin/users/{user}/role", {"role": "teacher", "reason": "walk"}),
+        (f"/admin/users/{user}/active", {"reason": "walk"}),
+        (f"/admin/users/{user}/enrollments", {"reason": "walk"}),
+        (f"/admin/users/{user}/enrollments/revoke", {"reason": "walk"}),
+        (f"/admin/orders/{order}/refund", {"reason": "walk"}),
+        (f"/admin/orders/{order}/receipt", {}),
+        (f"/admin/orders/{order}/reconcile", {}),
+        (f"/admin/webhooks/{event}/replay", {}),
+        ("/admin/webhooks/replay", {"ids": event}),
+    ]
+    return [Call(p, who="admin") for p in gets] + [
+        Call(p, "POST", data, "admin") for p, data in posts
+    ]
 
 
 def _calls(s: Shop) -> list[Call]:
@@ -579,6 +665,7 @@ def _calls(s: Shop) -> list[Call]:
         Call("/healthz"),
         Call("/readyz"),
         # the studio (its POST routes are reached through the triggers on these pages)
+        *_admin_calls(s),
         Call("/studio/", who="teacher"),
         Call("/studio/courses/new", who="teacher"),
         Call("/studio/courses/new", "POST", {"title": "Walk new"}, "teacher"),
@@ -721,6 +808,8 @@ class Walk:
             return fresh
         if who == "teacher":
             return self.shop.teacher
+        if who == "admin":
+            return self.shop.admin
         return self.shop.guest if who == "guest" else self.shop.client
 
     def send(self, call: Call, headers: dict[str, str]) -> Answer:

@@ -286,3 +286,37 @@ def release_coupon(order_id: int) -> CouponRedemption | None:
         update(Coupon).where(Coupon.id == redemption.coupon_id).values(uses=Coupon.uses - 1)
     )
     return redemption
+
+
+@dataclass(frozen=True)
+class CouponLimits:
+    """What may change on an existing coupon: its text, limits and window (not its discount,
+    which orders already placed have frozen)."""
+
+    description: str = ""
+    max_uses: int | None = None
+    max_uses_per_user: int | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+def update_coupon(coupon: Coupon, limits: CouponLimits) -> Coupon:
+    """Change a coupon's limits and window; a limit below the uses already taken is refused."""
+    if limits.max_uses is not None and limits.max_uses < coupon.uses:
+        raise DomainError(
+            f"{coupon.uses} uses are already taken; the limit cannot be lower.", code="bad_limit"
+        )
+    if limits.valid_from and limits.valid_until and limits.valid_until <= limits.valid_from:
+        raise DomainError("The coupon must end after it starts.", code="bad_window")
+    coupon.description = limits.description
+    coupon.max_uses = limits.max_uses
+    coupon.max_uses_per_user = limits.max_uses_per_user
+    coupon.valid_from = limits.valid_from
+    coupon.valid_until = limits.valid_until
+    return coupon
+
+
+def set_coupon_active(coupon: Coupon, active: bool) -> Coupon:
+    """Stop (or restart) the coupon being accepted; uses already reserved stay valid."""
+    coupon.active = active
+    return coupon

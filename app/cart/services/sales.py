@@ -60,3 +60,19 @@ def create_sale(spec: SaleSpec) -> Sale:
     db.session.add(sale)
     db.session.flush()
     return sale
+
+
+def update_sale(sale: Sale, name: str, starts_at: datetime, ends_at: datetime) -> Sale:
+    """Rename the campaign or move its window."""
+    if ends_at <= starts_at:
+        raise DomainError("A sale must end after it starts.", code="bad_window")
+    sale.name = name
+    sale.starts_at = starts_at
+    sale.ends_at = ends_at
+    return sale
+
+
+def set_sale_active(sale: Sale, active: bool) -> Sale:
+    """Stop (or restart) the campaign; prices return to normal at once."""
+    sale.active = active
+    return sale

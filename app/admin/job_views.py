@@ -1,0 +1,13 @@
+"""Jobs (to be built)."""
+
+from __future__ import annotations
+
+from flask.typing import ResponseReturnValue
+
+from app.admin import bp
+from app.admin.web import placeholder
+
+
+@bp.get("/jobs")
+def job_list() -> ResponseReturnValue:
+    return placeholder("Jobs")

@@ -1,0 +1,271 @@
+"""RQ, read and acted on for the jobs console: each queue's registries, one job's details
+(its function, arguments and exception), retry and delete, and the workers alive.
+
+Reads go to Redis only, a bounded number of round trips per page (counts in one pipeline, one
+page of jobs fetched together)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from app.core.pagination import Page
+from app.extensions import get_redis
+from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import BaseRegistry
+
+# "queued" is the queue itself; the rest are RQ's registries of that queue.
+REGISTRIES = ("queued", "started", "scheduled", "deferred", "failed", "finished", "canceled")
+GAUGE_STATES = ("queued", "started", "scheduled", "failed")
+REPR_LIMIT = 300
+EXC_LIMIT = 20_000
+_JOB_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class JobNotFound(LookupError):
+    pass
+
+
+class JobNotRetryable(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    name: str
+    counts: dict[str, int]
+
+    def __getitem__(self, state: str) -> int:
+        return self.counts.get(state, 0)
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: str
+    queue: str
+    status: str
+    func: str
+    args: str
+    kwargs: str
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    exc: str | None
+    retries_left: int | None
+    worker: str | None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in ("failed", "canceled", "stopped")
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    name: str
+    state: str
+    queues: list[str]
+    current_job: str | None
+    current_func: str | None
+    last_heartbeat: datetime | None
+    birth_date: datetime | None
+    successful: int
+    failed: int
+
+
+def _registry(queue: Queue, name: str) -> BaseRegistry:
+    registries: dict[str, BaseRegistry] = {
+        "started": queue.started_job_registry,
+        "scheduled": queue.scheduled_job_registry,
+        "deferred": queue.deferred_job_registry,
+        "failed": queue.failed_job_registry,
+        "finished": queue.finished_job_registry,
+        "canceled": queue.canceled_job_registry,
+    }
+    return registries[name]
+
+
+def queue_counts(redis: Redis | None = None) -> list[QueueCounts]:
+    """Every worker queue's depth and registry sizes, in one round trip."""
+    redis = redis or get_redis()
+    queues = [get_queue(name, redis) for name in WORKER_QUEUES]
+    with redis.pipeline() as pipe:
+        for queue in queues:
+            pipe.llen(queue.key)
+            for name in REGISTRIES[1:]:
+                pipe.zcard(_registry(queue, name).key)
+        results = pipe.execute()
+    width = len(REGISTRIES)
+    return [
+        QueueCounts(
+            q.name, dict(zip(REGISTRIES, results[i * width : (i + 1) * width], strict=True))
+        )
+        for i, q in enumerate(queues)
+    ]
+
+
+def parse_queue(raw: str) -> QueueName:
+    try:
+        return QueueName(raw)
+    except ValueError:
+        return WORKER_QUEUES[0]
+
+
+def parse_registry(raw: str) -> str:
+    return raw if raw in REGISTRIES else "failed"
+
+
+def list_jobs(queue_name: QueueName, registry: str, page: int, per_page: int) -> Page[JobView]:
+    """One page of the jobs in a queue (registry "queued") or one of its registries, newest
+    first for registries."""
+    queue = get_queue(queue_name)
+    start, end = (page - 1) * per_page, page * per_page - 1
+    if registry == "queued":
+        total = queue.count
+        ids = queue.get_job_ids(offset=start, length=per_page)
+    else:
+        reg = _registry(queue, registry)
+        total = reg.count
+        ids = reg.get_job_ids(start, end, desc=True)
+    jobs = [describe(job) for job in _fetch(queue, ids)]
+    return Page(items=jobs, page=page, per_page=per_page, total=total)
+
+
+def _fetch(queue: Queue, ids: Sequence[str]) -> Iterator[Job]:
+    for job in queue.job_class.fetch_many(ids, connection=queue.connection):
+        if job is not None:
+            yield job
+
+
+def _clip(text: str, limit: int = REPR_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _safe(read: Any, default: str | None = "?") -> Any:
+    try:
+        return read()
+    except Exception:  # arguments that do not unpickle here (a class this process lacks)
+        return default
+
+
+def _exc(job: Job) -> str | None:
+    result = _safe(job.latest_result, None)
+    text = getattr(result, "exc_string", None)
+    return _clip(text, EXC_LIMIT) if text else None
+
+
+def describe(job: Job) -> JobView:
+    status = _safe(lambda: job.get_status(refresh=False))
+    return JobView(
+        id=job.id,
+        queue=job.origin,
+        status=str(getattr(status, "value", status)),
+        func=str(_safe(lambda: job.func_name)),
+        args=_clip(_safe(lambda: ", ".join(repr(a) for a in job.args))),
+        kwargs=_clip(_safe(lambda: ", ".join(f"{k}={v!r}" for k, v in job.kwargs.items()))),
+        enqueued_at=job.enqueued_at,
+        started_at=job.started_at,
+        ended_at=job.ended_at,
+        exc=_exc(job) if str(getattr(status, "value", status)) == "failed" else None,
+        retries_left=job.retries_left,
+        worker=job.worker_name,
+    )
+
+
+def _load(job_id: str) -> Job:
+    from rq.exceptions import NoSuchJobError
+
+    from app.jobs.context import AppJob
+
+    if not _JOB_ID.match(job_id):
+        raise JobNotFound(job_id)
+    try:
+        return AppJob.fetch(job_id, connection=get_redis())
+    except NoSuchJobError as err:
+        raise JobNotFound(job_id) from err
+
+
+def get_job(job_id: str) -> JobView:
+    return describe(_load(job_id))
+
+
+def retry_job(job_id: str) -> JobView:
+    """Put a failed (or canceled/stopped) job back at the end of its queue."""
+    from rq.exceptions import InvalidJobOperation
+
+    job = _load(job_id)
+    before = describe(job)
+    if not before.retryable:
+        raise JobNotRetryable(job_id)
+    queue = get_queue(parse_queue(job.origin))
+    registry = queue.failed_job_registry if before.status == "failed" else _other(queue, before)
+    try:
+        registry.requeue(job)
+    except InvalidJobOperation as err:  # someone else retried or deleted it first
+        raise JobNotRetryable(job_id) from err
+    return before
+
+
+def _other(queue: Queue, view: JobView) -> BaseRegistry:
+    registry: BaseRegistry = (
+        queue.canceled_job_registry if view.status == "canceled" else queue.failed_job_registry
+    )
+    return registry
+
+
+def delete_job(job_id: str) -> JobView:
+    """Remove a job, its queue entry and its registry entries."""
+    job = _load(job_id)
+    before = describe(job)
+    job.delete()
+    return before
+
+
+def list_workers(redis: Redis | None = None) -> list[WorkerView]:
+    from rq import Worker
+
+    from app.jobs.context import AppJob
+
+    redis = redis or get_redis()
+    views = []
+    for worker in Worker.all(connection=redis, job_class=AppJob):
+        job = _safe(worker.get_current_job, None)
+        views.append(
+            WorkerView(
+                name=worker.name,
+                state=str(worker.get_state()),
+                queues=worker.queue_names(),
+                current_job=job.id if job else None,
+                current_func=_safe(lambda j=job: j.func_name, None) if job else None,
+                last_heartbeat=worker.last_heartbeat,
+                birth_date=worker.birth_date,
+                successful=worker.successful_job_count,
+                failed=worker.failed_job_count,
+            )
+        )
+    return sorted(views, key=lambda w: w.name)
+
+
+class RQCollector:
+    """coursefront_rq_jobs{queue,state}, read from Redis at scrape time."""
+
+    def describe(self) -> list[Any]:
+        return []  # computed on collect; nothing to check at registration
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        family = GaugeMetricFamily(
+            "coursefront_rq_jobs", "Jobs per RQ queue and state.", labels=("queue", "state")
+        )
+        for counts in queue_counts():
+            for state in GAUGE_STATES:
+                family.add_metric((counts.name, state), counts[state])
+        yield family

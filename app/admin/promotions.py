@@ -1,0 +1,175 @@
+"""Reads for the coupons and sales pages: each coupon with its uses split by redemption status
+(one grouped query for the whole page, not one per row)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from app.admin.web import ListArgs
+from app.cart.models import Coupon, CouponRedemption, RedemptionStatus, Sale
+from app.cart.pricing import CouponKind
+from app.core.models import utcnow
+from app.core.money import Money
+from app.core.pagination import Page, paginate
+from app.extensions import db
+
+COUPON_STATES = (("active", "Active"), ("inactive", "Deactivated"))
+
+
+@dataclass(frozen=True)
+class CouponUsage:
+    """A coupon with how it has been used: reserved (orders placed, not yet paid), redeemed
+    (paid) and released (orders that failed or expired, their use given back)."""
+
+    coupon: Coupon
+    reserved: int = 0
+    redeemed: int = 0
+    released: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        """Uses left before max_uses; None when unlimited."""
+        if self.coupon.max_uses is None:
+            return None
+        return max(self.coupon.max_uses - self.coupon.uses, 0)
+
+    @property
+    def discount(self) -> str:
+        c = self.coupon
+        if c.kind is CouponKind.PERCENT:
+            return f"{c.percent_off_bp / 100:g}%"
+        return str(Money(c.amount_off_minor, c.currency or "USD"))
+
+
+def coupon_statement(args: ListArgs) -> Select[Any]:
+    """Coupons by code; `q` matches the code or description, `state` active/inactive."""
+    stmt = select(Coupon).order_by(Coupon.created_at.desc(), Coupon.id.desc())
+    if args.q:
+        like = f"%{args.q}%"
+        stmt = stmt.where(or_(Coupon.code.ilike(like), Coupon.description.ilike(like)))
+    if args.get("state") in ("active", "inactive"):
+        stmt = stmt.where(Coupon.active.is_(args.get("state") == "active"))
+    return stmt
+
+
+def usage_by_coupon(coupon_ids: list[int]) -> dict[int, dict[RedemptionStatus, int]]:
+    """Redemption counts per coupon and status, in one query."""
+    if not coupon_ids:
+        return {}
+    rows = db.session.execute(
+        select(CouponRedemption.coupon_id, CouponRedemption.status, func.count())
+        .where(CouponRedemption.coupon_id.in_(coupon_ids))
+        .group_by(CouponRedemption.coupon_id, CouponRedemption.status)
+    )
+    counts: dict[int, dict[RedemptionStatus, int]] = {}
+    for coupon_id, status, count in rows:
+        counts.setdefault(coupon_id, {})[status] = count
+    return counts
+
+
+def _usages(coupons: list[Coupon]) -> list[CouponUsage]:
+    counts = usage_by_coupon([c.id for c in coupons])
+    out = []
+    for coupon in coupons:
+        mine = counts.get(coupon.id, {})
+        out.append(
+            CouponUsage(
+                coupon,
+                reserved=mine.get(RedemptionStatus.RESERVED, 0),
+                redeemed=mine.get(RedemptionStatus.REDEEMED, 0),
+                released=mine.get(RedemptionStatus.RELEASED, 0),
+            )
+        )
+    return out
+
+
+def list_coupons(args: ListArgs, per_page: int) -> Page[CouponUsage]:
+    page = paginate(db.session, coupon_statement(args), args.page, per_page)
+    usages = _usages([row[0] for row in page.items])
+    return Page(usages, page.page, page.per_page, page.total)
+
+
+def get_coupon_usage(coupon_id: int) -> CouponUsage | None:
+    coupon = db.session.get(Coupon, coupon_id)
+    return _usages([coupon])[0] if coupon else None
+
+
+COUPON_CSV_HEADER = (
+    "code",
+    "discount",
+    "active",
+    "uses",
+    "max uses",
+    "remaining",
+    "reserved",
+    "redeemed",
+    "released",
+    "valid from",
+    "valid until",
+)
+
+
+def coupon_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
+    coupons = list(db.session.scalars(coupon_statement(args).limit(50_000)))
+    for u in _usages(coupons):
+        c = u.coupon
+        yield (
+            c.code,
+            u.discount,
+            "yes" if c.active else "no",
+            c.uses,
+            c.max_uses,
+            u.remaining,
+            u.reserved,
+            u.redeemed,
+            u.released,
+            c.valid_from.isoformat() if c.valid_from else "",
+            c.valid_until.isoformat() if c.valid_until else "",
+        )
+
+
+def sale_statement(args: ListArgs) -> Select[Any]:
+    """Sales, latest start first; `state` live/upcoming/ended/inactive."""
+    now = utcnow()
+    stmt = select(Sale).order_by(Sale.starts_at.desc(), Sale.id.desc())
+    if args.q:
+        like = f"%{args.q}%"
+        stmt = stmt.where(or_(Sale.slug.ilike(like), Sale.name.ilike(like)))
+    state = args.get("state")
+    live = Sale.active.is_(True)
+    if state == "live":
+        stmt = stmt.where(live, Sale.starts_at <= now, Sale.ends_at > now)
+    elif state == "upcoming":
+        stmt = stmt.where(live, Sale.starts_at > now)
+    elif state == "ended":
+        stmt = stmt.where(Sale.ends_at <= now)
+    elif state == "inactive":
+        stmt = stmt.where(Sale.active.is_(False))
+    return stmt
+
+
+SALE_STATES = (
+    ("live", "Running now"),
+    ("upcoming", "Upcoming"),
+    ("ended", "Ended"),
+    ("inactive", "Deactivated"),
+)
+
+
+def sale_state(sale: Sale) -> str:
+    """How the list labels a sale."""
+    now = utcnow()
+    if not sale.active:
+        return "inactive"
+    if sale.ends_at <= now:
+        return "ended"
+    return "upcoming" if sale.starts_at > now else "live"
+
+
+def list_sales(args: ListArgs, per_page: int) -> Page[Any]:
+    page = paginate(db.session, sale_statement(args), args.page, per_page)
+    return Page([row[0] for row in page.items], page.page, page.per_page, page.total)
