@@ -59,6 +59,13 @@ class AppWorker(SimpleWorker):
         self.stop_requested = True
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]
 
+    @property
+    def dequeue_timeout(self) -> int:
+        # RQ runs maintenance (taking a free scheduler lock among it) only between blocking
+        # pops, which wait up to 405 s: an idle worker would take over the lock of a killed
+        # one, and fire the delayed retries it held, minutes late. Wake every interval.
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+
 
 def worker_queues(app: Flask) -> list[QueueName]:
     """The queues of WORKER_QUEUES, in our priority order whatever order they are named in."""
