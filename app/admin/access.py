@@ -38,7 +38,7 @@ def admin_user() -> User:
     """The signed-in admin (admins_only has already turned everyone else away)."""
     user = viewer()
     if user is None or user.role is not Role.ADMIN:
-        abort(403)  # not reached through a route (admins_only runs first); kept for jobs' sake
+        abort(403)  # admins_only has refused them already; this keeps the type honest
     return user
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 
 from app.accounts.models import AuditEntry
 from app.admin.web import ListArgs
-from app.core.pagination import Page, paginate
+from app.core.pagination import Page, paginate_scalars
 from app.extensions import db
 
 SOURCES = (("web", "Console"), ("cli", "Command line"))
@@ -40,8 +40,7 @@ def audit_statement(args: ListArgs) -> Select[Any]:
 
 
 def list_audit(args: ListArgs, per_page: int) -> Page[Any]:
-    page = paginate(db.session, audit_statement(args), args.page, per_page)
-    return Page([row[0] for row in page.items], page.page, page.per_page, page.total)
+    return paginate_scalars(db.session, audit_statement(args), args.page, per_page)
 
 
 def list_actions() -> list[tuple[str, str]]:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import joinedload
 
 from app.accounts.audit import Actor, Diff, Target, record_audit
 from app.accounts.models import Role, User
-from app.admin.web import ListArgs
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.catalog import services as catalog
 from app.catalog.models import Course, CourseStatus
 from app.core.errors import DomainError, NotFound
-from app.core.pagination import Page, paginate
+from app.core.pagination import Page, paginate_scalars
 from app.extensions import db
 from app.teaching import services as teaching
 
@@ -40,15 +40,14 @@ def course_statement(args: ListArgs) -> Select[Any]:
 
 
 def list_courses(args: ListArgs, per_page: int) -> Page[Course]:
-    page = paginate(db.session, course_statement(args), args.page, per_page)
-    return Page([row[0] for row in page.items], page.page, page.per_page, page.total)
+    return paginate_scalars(db.session, course_statement(args), args.page, per_page)
 
 
 COURSE_CSV_HEADER = ("id", "slug", "title", "status", "featured", "teacher", "published")
 
 
 def course_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
-    for course in db.session.scalars(course_statement(args).limit(50_000)):
+    for course in db.session.scalars(course_statement(args).limit(CSV_LIMIT)):
         yield (
             course.id,
             course.slug,

@@ -12,7 +12,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.admin.web import ListArgs
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.catalog.models import Course
 from app.checkout.history import HistoryLine, order_history
 from app.checkout.models import Order, OrderItem, OrderStatus
@@ -92,7 +92,7 @@ ORDER_CSV_HEADER = (
 
 
 def order_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
-    for order, email in db.session.execute(order_statement(args).limit(50_000)):
+    for order, email in db.session.execute(order_statement(args).limit(CSV_LIMIT)):
         yield (
             order.token,
             order.created_at.isoformat(),

@@ -14,11 +14,11 @@ from app.accounts.audit import Actor, Diff, Target, record_audit
 from app.accounts.models import Role, User
 from app.accounts.services import change_role
 from app.accounts.sessions import revoke_user_sessions
-from app.admin.web import ListArgs
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.catalog.models import Course
 from app.checkout.models import Order
 from app.core.errors import DomainError, NotFound
-from app.core.pagination import Page, paginate
+from app.core.pagination import Page, paginate_scalars
 from app.extensions import db
 from app.learning.models import ACCESS_STATUSES, Enrollment, EnrollmentSource
 from app.learning.queries import get_enrollment
@@ -42,15 +42,14 @@ def user_statement(args: ListArgs) -> Select[Any]:
 
 
 def list_users(args: ListArgs, per_page: int) -> Page[User]:
-    page = paginate(db.session, user_statement(args), args.page, per_page)
-    return Page([row[0] for row in page.items], page.page, page.per_page, page.total)
+    return paginate_scalars(db.session, user_statement(args), args.page, per_page)
 
 
 USER_CSV_HEADER = ("id", "email", "name", "role", "active", "joined", "last login")
 
 
 def user_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
-    for user in db.session.scalars(user_statement(args).limit(50_000)):
+    for user in db.session.scalars(user_statement(args).limit(CSV_LIMIT)):
         yield (
             user.id,
             user.email,

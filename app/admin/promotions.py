@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-from app.admin.web import ListArgs
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.cart.models import Coupon, CouponRedemption, RedemptionStatus, Sale
 from app.cart.pricing import CouponKind
 from app.core.models import utcnow
 from app.core.money import Money
-from app.core.pagination import Page, paginate
+from app.core.pagination import Page, paginate, paginate_scalars
 from app.extensions import db
 
 COUPON_STATES = (("active", "Active"), ("inactive", "Deactivated"))
@@ -114,7 +114,7 @@ COUPON_CSV_HEADER = (
 
 
 def coupon_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
-    coupons = list(db.session.scalars(coupon_statement(args).limit(50_000)))
+    coupons = list(db.session.scalars(coupon_statement(args).limit(CSV_LIMIT)))
     for u in _usages(coupons):
         c = u.coupon
         yield (
@@ -171,5 +171,4 @@ def sale_state(sale: Sale) -> str:
 
 
 def list_sales(args: ListArgs, per_page: int) -> Page[Any]:
-    page = paginate(db.session, sale_statement(args), args.page, per_page)
-    return Page([row[0] for row in page.items], page.page, page.per_page, page.total)
+    return paginate_scalars(db.session, sale_statement(args), args.page, per_page)

@@ -56,3 +56,11 @@ def paginate(
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=rows, page=page, per_page=per_page, total=int(total))
+
+
+def paginate_scalars(
+    session: Session | scoped_session[Any], stmt: Select[Any], page: int, per_page: int
+) -> Page[Any]:
+    """paginate() for a SELECT of one entity: the page holds the objects, not one-item rows."""
+    rows = paginate(session, stmt, page, per_page)
+    return Page([row[0] for row in rows.items], rows.page, rows.per_page, rows.total)
