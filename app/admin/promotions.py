@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from app.admin.web import CSV_LIMIT, ListArgs
 from app.cart.models import Coupon, CouponRedemption, RedemptionStatus, Sale
 from app.cart.pricing import CouponKind
+from app.checkout.models import Order, OrderItem, OrderStatus
 from app.core.models import utcnow
 from app.core.money import Money
 from app.core.pagination import Page, paginate, paginate_scalars
@@ -172,3 +173,40 @@ def sale_state(sale: Sale) -> str:
 
 def list_sales(args: ListArgs, per_page: int) -> Page[Any]:
     return paginate_scalars(db.session, sale_statement(args), args.page, per_page)
+
+
+@dataclass(frozen=True)
+class SaleUsage:
+    """What a sale has done so far: course lines sold at its price in paid orders (refunded ones
+    included: the sale still made them), and the discount given, per currency."""
+
+    sold: int = 0
+    discounts: tuple[Money, ...] = ()
+
+
+def usage_by_sale(sales: Sequence[Sale]) -> dict[str, SaleUsage]:
+    """Each sale's usage by slug (order lines keep the slug they were priced with), in one
+    grouped query for the whole page."""
+    slugs = [sale.slug for sale in sales]
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        select(
+            OrderItem.sale_slug,
+            Order.currency,
+            func.count(),
+            func.coalesce(func.sum(OrderItem.base_minor - OrderItem.sale_minor), 0),
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(OrderItem.sale_slug.in_(slugs), Order.status.in_(OrderStatus.FULFILLED))
+        .group_by(OrderItem.sale_slug, Order.currency)
+        .order_by(Order.currency)
+    ).tuples()
+    sold: dict[str, int] = {}
+    given: dict[str, list[Money]] = {}
+    for slug, currency, count, discount in rows:
+        if slug is None:  # filtered out by the query; narrows the type
+            continue
+        sold[slug] = sold.get(slug, 0) + count
+        given.setdefault(slug, []).append(Money(int(discount), currency))
+    return {slug: SaleUsage(sold[slug], tuple(given[slug])) for slug in sold}

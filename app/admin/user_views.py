@@ -59,9 +59,10 @@ def user_list() -> ResponseReturnValue:
     )
 
 
-def _forms(**given: FlaskForm) -> dict[str, FlaskForm]:
+def _forms(current_role: Role, **given: FlaskForm) -> dict[str, FlaskForm]:
     forms: dict[str, FlaskForm] = {
-        "role_form": RoleForm(formdata=None, prefix="role"),
+        # The picker starts at the user's role: an admin choosing nothing changes nothing.
+        "role_form": RoleForm(formdata=None, prefix="role", role=current_role.value),
         "active_form": ReasonForm(formdata=None, prefix="active"),
         "grant_form": GrantForm(formdata=None, prefix="grant"),
         "revoke_form": RevokeForm(formdata=None, prefix="revoke"),
@@ -78,7 +79,7 @@ def _user_page(user_id: int, status: int = 200, **given: FlaskForm) -> ResponseR
         "admin/partials/user_summary.html",
         status,
         info=info,
-        **_forms(**given),
+        **_forms(info.user.role, **given),
     )
 
 

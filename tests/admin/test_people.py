@@ -51,6 +51,13 @@ def test_role_change_is_confirmed_then_audited(admin_client: FlaskClient) -> Non
     )
 
 
+def test_role_picker_starts_at_the_users_role(admin_client: FlaskClient) -> None:
+    teacher = make_user(Role.TEACHER)
+    page = admin_client.get(f"/admin/users/{teacher.id}").get_data(as_text=True)
+    assert '<option selected value="teacher">' in page
+    assert '<option selected value="student">' not in page
+
+
 def test_role_change_without_reason_is_refused(admin_client: FlaskClient) -> None:
     user = make_user(Role.STUDENT)
     data = {"role-role": "admin", "role-reason": "", "confirmed": "yes"}

@@ -73,6 +73,8 @@ FRAGMENT_ROUTES = {
     "POST /admin/users/<int:user_id>/role",
     "GET /admin/alerts",
     "GET /admin/audit",
+    "GET /admin/coupons",
+    "GET /admin/sales",
     "GET /admin/orders",
     "GET /admin/orders/<token>",
     "GET /admin/webhooks",
@@ -124,7 +126,12 @@ FRAGMENT_ROUTES = {
 }
 PAGE_ROUTES = {
     "GET /admin/",
-    "GET /admin/coupons",
+    "GET POST /admin/coupons/<int:coupon_id>",
+    "GET POST /admin/coupons/new",
+    "GET POST /admin/sales/<int:sale_id>",
+    "GET POST /admin/sales/new",
+    "POST /admin/coupons/<int:coupon_id>/active",
+    "POST /admin/sales/<int:sale_id>/active",
     "GET /admin/jobs",
     "GET /admin/reports",
     "POST /admin/orders/<token>/receipt",
@@ -414,6 +421,8 @@ class Shop:
     certificate: str  # a certificate's code
     admin: FlaskClient  # an admin, signed in: the console's routes
     webhook_event: int  # the paid order's webhook event (the console's inbox)
+    coupon: int  # the console's coupon and sale pages
+    sale: int
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -481,7 +490,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
     buy(courses[2].id)
     pay = payment_token(checkout(client, key="walk-key-0003").headers["Location"])
     awaiting = order_of(db_session, student)
-    make_coupon("WALK10")
+    coupon = make_coupon("WALK10")
     buy(courses[3].id, courses[4].id)
     client.post("/cart/coupon", data={"code": "WALK10"})
     teacher, studio_course, studio_lecture, attachment = _studio(app)
@@ -509,6 +518,8 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         certificate=certificate,
         admin=_admin(app),
         webhook_event=_first_webhook_event(),
+        coupon=coupon.id,
+        sale=_future_sale(),
     )
     app.config["CATALOG_PAGE_SIZE"] = old
 
@@ -520,6 +531,28 @@ def _first_webhook_event() -> int:
     from app.payments.models import WebhookEvent
 
     return db.session.scalar(select(func.min(WebhookEvent.id))) or 1
+
+
+def _future_sale() -> int:
+    """A sale that starts next month: its console pages show, the shop's prices don't change."""
+    from datetime import timedelta
+
+    from app.cart.models import Sale
+    from app.core.models import utcnow
+    from app.extensions import db
+
+    start = utcnow() + timedelta(days=30)
+    sale = Sale(
+        slug="walk-sale",
+        name="Walk sale",
+        percent_off_bp=1000,
+        all_courses=True,
+        starts_at=start,
+        ends_at=start + timedelta(days=3),
+    )
+    db.session.add(sale)
+    db.session.flush()
+    return sale.id
 
 
 def _admin(app: Flask) -> FlaskClient:
@@ -571,6 +604,11 @@ def _admin_calls(s: Shop) -> list[Call]:
         "/admin/alerts",
         "/admin/audit",
         "/admin/coupons",
+        "/admin/coupons/new",
+        f"/admin/coupons/{s.coupon}",
+        "/admin/sales",
+        "/admin/sales/new",
+        f"/admin/sales/{s.sale}",
         "/admin/courses",
         f"/admin/courses/{course}",
         "/admin/users",
@@ -592,6 +630,12 @@ def _admin_calls(s: Shop) -> list[Call]:
         (f"/admin/orders/{order}/reconcile", {}),
         (f"/admin/webhooks/{event}/replay", {}),
         ("/admin/webhooks/replay", {"ids": event}),
+        ("/admin/coupons/new", {"code": ""}),
+        (f"/admin/coupons/{s.coupon}", {"max_uses": "x"}),
+        (f"/admin/coupons/{s.coupon}/active", {"reason": "walk"}),
+        ("/admin/sales/new", {"name": ""}),
+        (f"/admin/sales/{s.sale}", {"name": ""}),
+        (f"/admin/sales/{s.sale}/active", {"reason": "walk"}),
     ]
     return [Call(p, who="admin") for p in gets] + [
         Call(p, "POST", data, "admin") for p, data in posts

@@ -135,3 +135,55 @@ def test_sale_create_edit_deactivate(admin_client: FlaskClient) -> None:
     db.session.refresh(sale)
     assert sale.name == "Winter sale II" and sale.active is False
     assert len(_audit("sale.edit")) == 1 and len(_audit("sale.deactivate")) == 1
+
+
+def test_sale_usage_counts_paid_lines_and_the_discount_given_per_currency(
+    admin_client: FlaskClient,
+) -> None:
+    from app.checkout.models import OrderItem, OrderStatus
+    from tests.factories import make_course
+
+    start = utcnow() - timedelta(days=1)
+    sale = Sale(
+        slug="spring",
+        name="Spring sale",
+        percent_off_bp=2000,
+        all_courses=True,
+        starts_at=start,
+        ends_at=start + timedelta(days=5),
+    )
+    db.session.add(sale)
+    buyer, course = make_user(), make_course("Sold on sale")
+
+    def line(currency: str, status: OrderStatus, base: int, price: int) -> None:
+        order = Order(
+            user_id=buyer.id,
+            currency=currency,
+            subtotal_minor=price,
+            total_minor=price,
+            status=status,
+        )
+        db.session.add(order)
+        db.session.flush()
+        db.session.add(
+            OrderItem(
+                order_id=order.id,
+                course_id=course.id,
+                title=course.title,
+                base_minor=base,
+                sale_minor=price,
+                sale_slug="spring",
+                total_minor=price,
+            )
+        )
+
+    line("USD", OrderStatus.PAID, 5000, 4000)
+    line("USD", OrderStatus.PARTIALLY_REFUNDED, 2500, 2000)
+    line("EUR", OrderStatus.PAID, 1000, 800)
+    line("USD", OrderStatus.FAILED, 5000, 4000)  # never paid: not a use of the sale
+    db.session.flush()
+
+    listing = admin_client.get("/admin/sales").get_data(as_text=True)
+    assert "Spring sale" in listing and "€2.00" in listing and "$15.00" in listing
+    page = admin_client.get(f"/admin/sales/{sale.id}").get_data(as_text=True)
+    assert 'id="sale-sold">3<' in page
