@@ -12,6 +12,7 @@ from flask import Flask
 
 from app import embedded
 from app.config import ROOT, load_config
+from app.core.metrics import init_metrics
 from app.extensions import (
     csrf,
     db,
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(cfg)
+    init_metrics(app)  # before any metric exists: prometheus_client reads the directory once
     _connect_services(app)
     _init_extensions(app)
     _import_models()

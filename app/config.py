@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -47,6 +48,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw) if raw else default
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of addresses or CIDR networks, checked now (a typo would
+    otherwise refuse every scrape at request time)."""
+    raw = env.get(name, default)
+    networks = tuple(n.strip() for n in raw.split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{name} entry {network!r} is not an address or network") from exc
+    return networks
 
 
 # country:name:rate percent:mode — GST 18% added on top in India, VAT 19% included in Germany.
@@ -208,9 +222,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # when one is set, else must come from a METRICS_ALLOW network.
         "METRICS_DIR": str(Path(env.get("METRICS_DIR") or instance / "metrics").resolve()),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
-        "METRICS_ALLOW": tuple(
-            n.strip() for n in env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if n
-        ),
+        "METRICS_ALLOW": _networks(env, "METRICS_ALLOW", "127.0.0.1/32,::1/128"),
         # Media storage and uploads (app/media/storage): local directory or an S3 bucket
         "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local").strip().lower(),
         "MEDIA_ROOT": str(Path(env.get("MEDIA_ROOT") or instance / "media").resolve()),

@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 
 from app import embedded
 from app.config import ROOT, child_environment
+from app.core.metrics import wipe_metrics_dir
 from app.supervisor import SignalFlag, Supervisor
 
 COLOURS = {"web": "\033[36m", "worker": "\033[33m", "cron": "\033[35m"}
@@ -144,6 +145,9 @@ def dev_command() -> None:
     # an exception, so the embedded servers are stopped at exit (app/embedded.py).
     for sig in STOP_SIGNALS[1:]:
         signal.signal(sig, signal.default_int_handler)
+    # This process owns the metrics directory: emptied before any child writes there (a child
+    # restarted later adds to the totals instead).
+    wipe_metrics_dir()
     _prepare()
     signals = _StopSignals()
     supervisor = Supervisor(_commands(app), _environment(app), cwd=ROOT, colours=COLOURS)

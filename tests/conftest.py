@@ -92,6 +92,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # Media files of this run (uploads, HLS outputs): the web apps and worker processes share it.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="cf-test-media-")
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+# Prometheus samples of this run (app/core/metrics.py): its own directory, set before any app
+# exists, inherited by the workers and servers it starts (which so never wipe it).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cf-test-metrics-")
+atexit.register(shutil.rmtree, os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def make_test_app(urls: dict[str, str], **overrides: Any) -> Flask:

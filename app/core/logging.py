@@ -12,6 +12,8 @@ from flask import Flask, g, has_request_context, request
 from flask.wrappers import Response
 from flask_login import current_user
 
+from app.core.metrics import observe_request
+
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
@@ -60,6 +62,8 @@ def init_request_logging(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        rule = request.url_rule.rule if request.url_rule else None  # a label per route, not URL
+        observe_request(request.method, rule, elapsed / 1000)
         # The only line a request prints (gunicorn runs without an access log), static included.
         # Registered first, it runs last: the size is what is sent (after compression).
         log.info(

@@ -53,9 +53,14 @@ class Series:
     http_duration: Histogram
 
 
+_state = {"owner": False}
+
+
 def configure_metrics(directory: str | Path) -> Path:
     """Point prometheus_client at `directory` (created) unless the environment already names
-    one; the directory in use."""
+    one; the directory in use. The process that sets the variable owns the directory (its
+    children inherit the variable); one that inherited it does not."""
+    _state["owner"] = _state["owner"] or ENV not in os.environ
     chosen = Path(os.environ.setdefault(ENV, str(directory)))
     chosen.mkdir(parents=True, exist_ok=True)
     return chosen
@@ -72,6 +77,41 @@ def metrics_dir(app: Flask) -> str:
 
 def multiproc_dir() -> str | None:
     return os.environ.get(ENV)
+
+
+# prometheus_client's file names: counter_<pid>.db, gauge_<mode>_<pid>.db, histogram_<pid>.db …
+_SAMPLE_FILES = ("counter_*.db", "gauge_*.db", "histogram_*.db", "summary_*.db")
+
+
+def wipe_metrics_dir(directory: str | Path | None = None) -> int:
+    """Delete the sample files of processes of an earlier run; how many. Called by the owner
+    (`flask dev`, a deploy step) before it starts any process that writes there: a live
+    process's samples would be lost. Without `directory`, only the directory this process
+    configured itself: one inherited belongs to the parent (a test run, an operator's shell).
+    Other files are left alone, so a directory such as /tmp named by mistake loses nothing."""
+    if directory is None and not _state["owner"]:
+        return 0
+    chosen = directory or multiproc_dir()
+    if not chosen or not Path(chosen).is_dir():
+        return 0
+    files = [f for pattern in _SAMPLE_FILES for f in Path(chosen).glob(pattern)]
+    for file in files:
+        file.unlink(missing_ok=True)
+    return len(files)
+
+
+def mark_process_dead(pid: int, directory: str | None = None) -> None:
+    """A process that wrote samples has exited (a gunicorn or RQ worker): its live gauges go.
+    Its counters and histograms stay, so totals never go down while the others run."""
+    chosen = directory or multiproc_dir()
+    if not chosen or not Path(chosen).is_dir():
+        return
+    try:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, chosen)  # type: ignore[no-untyped-call]
+    except Exception:  # an exiting process must not fail on its metrics
+        log.warning("event=metric_mark_dead_failed pid=%s", pid, exc_info=True)
 
 
 @functools.cache

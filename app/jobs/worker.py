@@ -35,6 +35,7 @@ from rq.exceptions import StopRequested
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
 from rq.scripts import release_lock
 
+from app.core.metrics import mark_process_dead
 from app.extensions import db, redis_client
 from app.jobs.context import AppJob, set_worker_app
 from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
@@ -213,3 +214,5 @@ def run_worker(
             work_through_outages(app, burst, max_backoff)
         except StopRequested:
             log.info("event=worker_stopped")
+        finally:
+            mark_process_dead(os.getpid())  # its samples stay in the totals; live gauges go

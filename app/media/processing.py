@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.catalog.models import Lecture
+from app.core.metrics import timed_video_processing
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import MEDIA_RETRY, QueueName, enqueue_after_commit
@@ -130,6 +131,7 @@ def remove_stale_workdirs(older_than_s: int, root: Path | None = None) -> int:
     return removed
 
 
+@timed_video_processing
 def transcode(
     claimed: Claim, storage: Storage, bins: ffmpeg.Binaries, on_progress: ffmpeg.ProgressCallback
 ) -> Processed:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from app.checkout.lifecycle import close_order, fulfil_order
 from app.checkout.models import Order, OrderStatus
+from app.core.metrics import count_payment, observe_webhook_to_enrollment
 from app.core.models import utcnow
 from app.payments.models import Payment, PaymentStatus
 from app.payments.providers.base import FactStatus, PaymentFacts
@@ -58,6 +59,7 @@ def fulfil_payment(payment: Payment, facts: PaymentFacts, now: datetime | None =
         now,
         None,
     )
+    count_payment(payment.provider, payment.status)
     if order.is_paid:  # a second capture of a paid order (two payment tabs): all of it back
         refund_duplicate(order, payment)
         return payment
@@ -66,12 +68,13 @@ def fulfil_payment(payment: Payment, facts: PaymentFacts, now: datetime | None =
     owned_elsewhere = [item for item in done.held_elsewhere if item.refundable_minor > 0]
     if owned_elsewhere:
         refund_duplicate(order, payment, owned_elsewhere)
-    _log_latency(order)
+    _log_latency(order, payment.provider)
     return payment
 
 
 def _amount_mismatch(order: Order, payment: Payment, facts: PaymentFacts) -> Payment:
     payment.status = PaymentStatus.AMOUNT_MISMATCH
+    count_payment(payment.provider, payment.status)
     payment.failure_reason = (
         f"Paid {facts.amount} {facts.currency} for an order of {order.total_minor} "
         f"{order.currency}."
@@ -88,9 +91,10 @@ def _amount_mismatch(order: Order, payment: Payment, facts: PaymentFacts) -> Pay
     return payment
 
 
-def _log_latency(order: Order) -> None:
+def _log_latency(order: Order, provider: str) -> None:
     if order.first_webhook_at and order.fulfilled_at:
         ms = (order.fulfilled_at - order.first_webhook_at).total_seconds() * 1000
+        observe_webhook_to_enrollment(provider, ms / 1000)
         log.info("event=fulfilled order=%s webhook_to_enrollment_ms=%.0f", order.token, ms)
     else:
         log.info("event=fulfilled order=%s via=return", order.token)
@@ -103,6 +107,7 @@ def close_payment(payment: Payment, status: PaymentStatus, reason: str) -> Payme
     if not payment.status.is_open:
         return payment
     payment.status, payment.failure_reason = status, reason
+    count_payment(payment.provider, status)
     latest = latest_payment(order.id)
     if latest is not None and latest.id == payment.id:  # an older attempt closing changes nothing
         target = OrderStatus.CANCELED if status is PaymentStatus.CANCELED else OrderStatus.FAILED

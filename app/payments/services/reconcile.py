@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.cart.queries import count_coupon_events
 from app.checkout.lifecycle import expire_order
 from app.checkout.models import Order, OrderStatus
+from app.core.metrics import count_payment
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import (
@@ -73,6 +74,7 @@ def expire_orders(now: datetime | None = None) -> int:
         for payment in db.session.scalars(select(Payment).where(Payment.order_id == order_id)):
             if payment.status.is_open:
                 payment.status = PaymentStatus.EXPIRED
+                count_payment(payment.provider, payment.status)
     return len(ids)
 
 

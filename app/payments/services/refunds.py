@@ -24,6 +24,7 @@ from app.checkout.models import Order, OrderItem, OrderStatus
 from app.checkout.queries import load_items
 from app.core.db import lock
 from app.core.errors import DomainError
+from app.core.metrics import count_refund
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
@@ -257,11 +258,13 @@ def make_refund(refund: Refund, final_attempt: bool = True) -> Refund:
         if not final_attempt:
             raise
         refund.status, refund.failure_reason = RefundStatus.FAILED, err.message
+        count_refund(payment.provider, refund.status)
         log.error("event=refund_failed refund=%s reason=%s", refund.token, err.message)
         return refund
     refund.provider_refund_id = result.refund_id
     if result.succeeded or result.pending:  # a pending provider refund is committed to happen
         settle_refund(refund)
+    count_refund(payment.provider, refund.status)
     return refund
 
 

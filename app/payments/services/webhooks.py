@@ -19,6 +19,7 @@ from sqlalchemy.exc import NoResultFound
 from app.checkout.lifecycle import note_first_webhook
 from app.checkout.models import Order
 from app.core.db import lock
+from app.core.metrics import count_webhook_event, count_webhook_failure
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments.models import Payment, Refund, RefundSource, WebhookEvent, WebhookStatus
@@ -115,6 +116,7 @@ def process_event(event_id: int) -> WebhookStatus | None:
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
     event.processed_at = utcnow()
     event.attempts += 1
+    count_webhook_event(event.provider, event.status)
     if not handled:
         log.info(
             "event=webhook_ignored provider=%s type=%s id=%s",
@@ -134,6 +136,7 @@ def _process_video_event(event: WebhookEvent) -> WebhookStatus:
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
     event.processed_at = utcnow()
     event.attempts += 1
+    count_webhook_event(event.provider, event.status)
     return event.status
 
 
@@ -179,6 +182,8 @@ def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
 def record_failure(event_id: int, error: str) -> None:
     """Note a failed processing attempt on the event (in a fresh transaction)."""
     event = lock_event(event_id)
+    if event is not None:
+        count_webhook_failure(event.provider)  # the attempt raised, whatever the row says now
     if event is not None and event.status is not WebhookStatus.PROCESSED:
         event.attempts += 1
         event.error = error[:2000]
