@@ -201,7 +201,7 @@ def usage_by_sale(sales: Sequence[Sale]) -> dict[str, SaleUsage]:
         .where(OrderItem.sale_slug.in_(slugs), Order.status.in_(OrderStatus.FULFILLED))
         .group_by(OrderItem.sale_slug, Order.currency)
         .order_by(Order.currency)
-    ).tuples()
+    )
     sold: dict[str, int] = {}
     given: dict[str, list[Money]] = {}
     for slug, currency, count, discount in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -97,8 +98,13 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     return response
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
+    if _NUMBER.fullmatch(text):
+        return text  # a plain number (a refund-heavy day's net is negative) runs nothing
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

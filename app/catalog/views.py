@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.cart.queries import SaleDisplay, purchase_state, sale_displays
 from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
-from app.catalog import bp, queries, shared
+from app.catalog import bp, queries, shared, views_counter
 from app.catalog.cards import course_card_html
 from app.catalog.models import LANGUAGES, Course, CourseLevel
 from app.catalog.queries import Priced
@@ -154,7 +154,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
     )
     learner, can_watch = _learner(course, user)
-    return render(
+    response = render(
         "catalog/course_detail.html",
         "catalog/course_detail.html",
         course=course,
@@ -166,4 +166,17 @@ def course_detail(slug: str) -> ResponseReturnValue:
         duration_s=course.duration_s,
         learner=learner,
         can_watch=can_watch,
+    )
+    if _is_public_view(course):
+        views_counter.count_course_view(course.id)
+    return response
+
+
+def _is_public_view(course: Course) -> bool:
+    """A person opening a published course page: not HEAD, a fragment swap or a crawler."""
+    return (
+        request.method == "GET"
+        and course.is_published
+        and not wants_partial()
+        and views_counter.is_browser(request.user_agent.string)
     )

@@ -6,6 +6,7 @@ from rq import cron
 
 from app.admin.jobs import evaluate_alerts
 from app.cart.jobs import clean_up_carts
+from app.catalog.jobs import flush_course_views
 from app.jobs.maintenance import record_heartbeat
 from app.jobs.queues import QueueName
 from app.learning.jobs import expire_enrollments, send_access_notices
@@ -28,6 +29,9 @@ cron.register(expire_unpaid_orders, DEFAULT, cron="5 * * * *")
 cron.register(write_daily_report, LOW, cron="15 0 * * *")
 cron.register(clean_up_uploads, LOW, cron="30 3 * * *")  # uploads never confirmed in 24 h
 cron.register(sweep_media, LOW, cron="*/15 * * * *")
+# Course page views counted in Redis → course_view_days; each run also takes what is left of
+# the days before today, so yesterday is complete by 5 past midnight (before the daily report).
+cron.register(flush_course_views, LOW, interval=300)
 # Access periods: expire first (10 past 1), then warn those ending within ACCESS_NOTICE_DAYS.
 cron.register(expire_enrollments, DEFAULT, cron="10 1 * * *")
 cron.register(send_access_notices, DEFAULT, cron="20 1 * * *")

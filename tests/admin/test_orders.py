@@ -45,7 +45,7 @@ def _access(session: Session, user: User) -> dict[int, EnrollmentStatus]:
     rows = session.execute(
         select(Enrollment.course_id, Enrollment.status).where(Enrollment.user_id == user.id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _audits(session: Session, action: str) -> list[AuditEntry]:

@@ -59,6 +59,8 @@ VOID |= {"track", "wbr", "param"}
 # The routes whose HX-Request answer is a fragment, and those answering their whole page (no
 # trigger aims at them). A route moving between the two, or a new one, must be listed here.
 FRAGMENT_ROUTES = {
+    "GET /admin/",
+    "GET /admin/reports",
     "GET /admin/courses",
     "GET /admin/courses/<int:course_id>",
     "GET /admin/users",
@@ -125,7 +127,6 @@ FRAGMENT_ROUTES = {
     "POST /notifications/read-all",
 }
 PAGE_ROUTES = {
-    "GET /admin/",
     "GET POST /admin/coupons/<int:coupon_id>",
     "GET POST /admin/coupons/new",
     "GET POST /admin/sales/<int:sale_id>",
@@ -133,7 +134,6 @@ PAGE_ROUTES = {
     "POST /admin/coupons/<int:coupon_id>/active",
     "POST /admin/sales/<int:sale_id>/active",
     "GET /admin/jobs",
-    "GET /admin/reports",
     "POST /admin/orders/<token>/receipt",
     "POST /admin/orders/<token>/reconcile",
     "POST /admin/orders/<token>/refund",

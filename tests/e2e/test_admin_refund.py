@@ -111,11 +111,8 @@ def test_admin_refunds_one_course_of_two_and_the_student_keeps_the_other(
     expect(ended).to_contain_text("Docker Deep Dive")
     expect(ended).not_to_contain_text("Practical SQL")
     committed.expire_all()
-    status = dict(
-        committed.execute(
-            select(Enrollment.course_id, Enrollment.status).where(Enrollment.user_id == student.id)
-        )
-        .tuples()
-        .all()
+    rows = committed.execute(
+        select(Enrollment.course_id, Enrollment.status).where(Enrollment.user_id == student.id)
     )
+    status = dict(rows.all())
     assert status == {keep.id: EnrollmentStatus.ACTIVE, drop.id: EnrollmentStatus.DROPPED}
