@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from app.core.errors import DomainError
 from app.core.pagination import Page
 from app.extensions import get_redis
 from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
@@ -78,6 +79,8 @@ class WorkerView:
     birth_date: datetime | None
     successful: int
     failed: int
+    hostname: str | None = None
+    pid: int | None = None
 
 
 def _registry(queue: Queue, name: str) -> BaseRegistry:
@@ -118,8 +121,29 @@ def parse_queue(raw: str) -> QueueName:
         return WORKER_QUEUES[0]
 
 
-def parse_registry(raw: str) -> str:
-    return raw if raw in REGISTRIES else "failed"
+class BadJobFilter(DomainError):
+    code = "bad_filter"
+    status = 400
+
+
+DEFAULT_REGISTRY = "failed"  # the dead-letter queue: what an admin comes here for
+
+
+def choose_filters(
+    raw_queue: str, raw_registry: str, counts: Sequence[QueueCounts]
+) -> tuple[QueueName, str]:
+    """The queue and registry asked for; junk is refused (400), not silently swapped for a
+    default. No queue named: the first one with jobs in that registry."""
+    registry = raw_registry or DEFAULT_REGISTRY
+    if registry not in REGISTRIES:
+        raise BadJobFilter(f"Unknown registry {registry!r}: use one of {', '.join(REGISTRIES)}.")
+    if not raw_queue:
+        first = next((QueueName(c.name) for c in counts if c[registry]), WORKER_QUEUES[0])
+        return first, registry
+    if raw_queue not in {q.value for q in WORKER_QUEUES}:
+        names = ", ".join(q.value for q in WORKER_QUEUES)
+        raise BadJobFilter(f"Unknown queue {raw_queue!r}: use one of {names}.")
+    return QueueName(raw_queue), registry
 
 
 def list_jobs(queue_name: QueueName, registry: str, page: int, per_page: int) -> Page[JobView]:
@@ -248,6 +272,8 @@ def list_workers(redis: Redis | None = None) -> list[WorkerView]:
                 birth_date=worker.birth_date,
                 successful=worker.successful_job_count,
                 failed=worker.failed_job_count,
+                hostname=worker.hostname,
+                pid=worker.pid,
             )
         )
     return sorted(views, key=lambda w: w.name)

@@ -41,6 +41,7 @@ from app.accounts import tokens
 from app.accounts.models import Role, User
 from app.catalog.models import CourseStatus
 from app.config import ROOT
+from tests.admin.jobs_fixture import failed_job
 from tests.cart.conftest import make_coupon
 from tests.conftest import IsolatedClient, login_as
 from tests.factories import PASSWORD, make_course, make_user
@@ -81,6 +82,7 @@ FRAGMENT_ROUTES = {
     "GET /admin/orders/<token>",
     "GET /admin/webhooks",
     "GET /admin/webhooks/<int:event_id>",
+    "GET /admin/jobs",
     "GET POST /studio/courses/<int:course_id>",
     "GET /studio/courses/<int:course_id>/curriculum",
     "GET /studio/lectures/<int:lecture_id>/status",
@@ -133,7 +135,9 @@ PAGE_ROUTES = {
     "GET POST /admin/sales/new",
     "POST /admin/coupons/<int:coupon_id>/active",
     "POST /admin/sales/<int:sale_id>/active",
-    "GET /admin/jobs",
+    "GET /admin/jobs/<job_id>",
+    "POST /admin/jobs/<job_id>/delete",
+    "POST /admin/jobs/<job_id>/retry",
     "POST /admin/orders/<token>/receipt",
     "POST /admin/orders/<token>/reconcile",
     "POST /admin/orders/<token>/refund",
@@ -423,6 +427,7 @@ class Shop:
     webhook_event: int  # the paid order's webhook event (the console's inbox)
     coupon: int  # the console's coupon and sale pages
     sale: int
+    job: str  # a job that failed on a real worker (the jobs console's detail page)
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -520,6 +525,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         webhook_event=_first_webhook_event(),
         coupon=coupon.id,
         sale=_future_sale(),
+        job=failed_job("walk"),
     )
     app.config["CATALOG_PAGE_SIZE"] = old
 
@@ -601,6 +607,8 @@ def _admin_calls(s: Shop) -> list[Call]:
         "/admin/webhooks",
         f"/admin/webhooks/{event}",
         "/admin/jobs",
+        "/admin/jobs?registry=failed",
+        f"/admin/jobs/{s.job}",
         "/admin/alerts",
         "/admin/audit",
         "/admin/coupons",
@@ -630,6 +638,8 @@ def _admin_calls(s: Shop) -> list[Call]:
         (f"/admin/orders/{order}/reconcile", {}),
         (f"/admin/webhooks/{event}/replay", {}),
         ("/admin/webhooks/replay", {"ids": event}),
+        (f"/admin/jobs/{s.job}/retry", {}),
+        (f"/admin/jobs/{s.job}/delete", {}),
         ("/admin/coupons/new", {"code": ""}),
         (f"/admin/coupons/{s.coupon}", {"max_uses": "x"}),
         (f"/admin/coupons/{s.coupon}/active", {"reason": "walk"}),
