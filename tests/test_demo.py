@@ -19,14 +19,14 @@ def test_seed_demo_is_complete_and_idempotent(app: Flask, db_session: Session) -
         db.session.scalar(select(func.count(Category.id))),
         db.session.scalar(select(func.count(User.id))),
     )
-    assert counts == (40, 8, 11)
+    assert counts == (40, 8, 11 + 15)  # the demo accounts and the history's 15 buyers
     seed_demo()
     db.session.flush()
     assert db.session.scalar(select(func.count(Course.id))) == 40
     roles = dict(
         db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     )
-    assert roles == {Role.ADMIN: 1, Role.TEACHER: 3, Role.TRAINER: 2, Role.STUDENT: 5}
+    assert roles == {Role.ADMIN: 1, Role.TEACHER: 3, Role.TRAINER: 2, Role.STUDENT: 5 + 15}
     published = db.session.scalar(
         select(func.count(Course.id)).where(Course.status == CourseStatus.PUBLISHED)
     )

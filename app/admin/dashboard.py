@@ -20,7 +20,7 @@ from sqlalchemy import Date, cast, extract, func, select, union_all
 
 from app.admin.alerts import open_alerts
 from app.admin.jobs_console import queue_counts
-from app.cart.models import Cart
+from app.cart.models import Cart, CartDay
 from app.catalog.models import CourseViewDay
 from app.checkout.models import Order
 from app.core.models import utcnow
@@ -201,7 +201,11 @@ def _funnel(now: datetime) -> list[FunnelStep]:
     views = select(func.coalesce(func.sum(CourseViewDay.views), 0)).where(
         CourseViewDay.day >= start.date()
     )
-    carts = select(func.count(Cart.id)).where(Cart.created_at >= start)
+    live_carts = select(func.count(Cart.id)).where(Cart.created_at >= start).scalar_subquery()
+    deleted_carts = select(func.coalesce(func.sum(CartDay.deleted), 0)).where(
+        CartDay.day >= start.date()
+    )
+    carts = select(live_carts + deleted_carts.scalar_subquery())  # the cleanup deletes idle ones
     checkouts = select(func.count(Order.id)).where(Order.created_at >= start)
     paid = select(func.count(Order.id)).where(Order.paid_at >= start)
     # An enrollment is one (user, course): its first progress row is its first lecture watched.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -56,6 +57,18 @@ class Cart(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
             "uq_carts_user_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")
         ),
     )
+
+
+class CartDay(db.Model):  # type: ignore[name-defined,misc]
+    """How many carts created on a day (UTC) the idle-cart cleanup has deleted since, so the
+    console's funnel still counts them: carts created in a window = live ones + these."""
+
+    __tablename__ = "cart_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    deleted: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+    __table_args__ = (CheckConstraint("deleted >= 0", name="deleted_not_negative"),)
 
 
 class CartItem(db.Model):  # type: ignore[name-defined,misc]

@@ -237,7 +237,8 @@ def expire_order(order: Order, note: str = "not paid in time") -> bool:
 
 
 def note_first_webhook(order_id: int, received_at: datetime) -> None:
-    """Remember when the first webhook about the order arrived (for the latency figure).
+    """Remember when the first webhook saying the order is paid arrived (for the latency figure:
+    webhook → enrollment).
 
     One conditional UPDATE (no SELECT first); a loaded order is refreshed from its RETURNING.
     """

@@ -43,6 +43,7 @@ from app.demo.content import (
     CourseSpec,
     Curriculum,
 )
+from app.demo.history import seed_history
 from app.demo.learning import seed_learning
 from app.demo.orders import seed_orders
 from app.demo.shop import seed_shop
@@ -67,6 +68,7 @@ class SeedSummary:
     videos_queued: int = 0
     learning_seeded: int = 0
     orders_placed: int = 0
+    history_orders: int = 0  # the demo buyers' 30 days of past orders (seed_history)
 
 
 def seed_demo() -> SeedSummary:
@@ -86,6 +88,8 @@ def seed_demo() -> SeedSummary:
     summary.videos_queued = queue_demo_videos()
     summary.learning_seeded = seed_learning()
     summary.orders_placed = seed_orders()
+    # Last: the history prices orders with the shop's sales and needs the courses above.
+    summary.history_orders = seed_history()
     return summary
 
 
@@ -227,6 +231,7 @@ def seed_demo_command() -> None:
         f"Demo data ready: {summary.users_created} new users, {summary.categories} categories, "
         f"{summary.courses_created} new courses ({summary.courses_skipped} already there), "
         f"{summary.chapters_created} chapters and {summary.lectures_created} lectures added; "
-        f"{summary.videos_queued} demo videos queued for the worker."
+        f"{summary.videos_queued} demo videos queued for the worker; "
+        f"{summary.history_orders} past orders of the demo buyers written."
     )
     click.echo(f"Log in as admin@example.com (or any demo account) with password {DEMO_PASSWORD}.")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.admin import dashboard
+from app.cart.models import Cart, CartDay
 from app.catalog.models import Course, CourseViewDay
 from app.checkout.models import CreditNote, Order, OrderItem, OrderStatus
 from app.core.models import utcnow
@@ -198,6 +199,9 @@ def test_orders_payments_funnel_latency_and_attention(db_session: Session) -> No
     db_session.add(Payment(order_id=ids[0], provider="sandbox", attempt=2, amount_minor=1000,
                            currency="USD", status=PaymentStatus.FAILED))  # fmt: skip
     db_session.add(CourseViewDay(day=now.date(), course_id=course.id, views=40))
+    db_session.add(Cart(currency="USD"))  # a live cart, and 5 the cleanup deleted (+1 too old)
+    db_session.add(CartDay(day=now.date() - timedelta(days=1), deleted=5))
+    db_session.add(CartDay(day=now.date() - timedelta(days=dashboard.FUNNEL_DAYS), deleted=1))
     payment = db_session.scalars(select(Payment).where(Payment.order_id == ids[1])).first()
     assert payment is not None
     db_session.add(
@@ -219,6 +223,7 @@ def test_orders_payments_funnel_latency_and_attention(db_session: Session) -> No
     assert month.success_rate == 75.0
     funnel = {step.label: step.count for step in board.funnel}
     assert funnel["Course views"] == 40
+    assert funnel["Carts"] == 6
     assert funnel["Checkouts"] == 3
     assert funnel["Paid orders"] == 3
     assert funnel["First lecture watched"] == 0

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.cart import estimate_cache, queries, services
 from app.cart.jobs import LAST_RUN_KEY, clean_up_carts
-from app.cart.models import Cart
+from app.cart.models import Cart, CartDay
 from app.catalog.models import CourseStatus
 from app.core.models import utcnow
 from app.extensions import get_redis
@@ -114,7 +114,31 @@ def test_cleanup_job_deletes_idle_carts_and_records_its_run(
     idle, fresh = services.open_cart("USD"), services.open_cart("USD")
     idle.touched_at = utcnow() - timedelta(hours=24, minutes=1)
     db_session.flush()
+    idle_id, fresh_id = idle.id, fresh.id
     assert clean_up_carts() == 1
     remaining = set(db_session.scalars(select(Cart.id)))
-    assert fresh.id in remaining and idle.id not in remaining
+    assert fresh_id in remaining and idle_id not in remaining
     assert get_redis().get(LAST_RUN_KEY) is not None
+
+
+def test_cleanup_counts_the_deleted_carts_by_the_day_they_were_created(
+    app: Flask, db_session: Session
+) -> None:
+    now = utcnow()
+    carts = [services.open_cart("USD") for _ in range(4)]
+    for cart, days_old in zip(carts, (3, 3, 2, 0), strict=True):
+        cart.created_at = now - timedelta(days=days_old)
+        cart.touched_at = now - timedelta(days=days_old, hours=1)
+    db_session.flush()
+    assert clean_up_carts() == 3
+    counted = {d.day: d.deleted for d in db_session.scalars(select(CartDay))}
+    assert counted == {(now - timedelta(days=3)).date(): 2, (now - timedelta(days=2)).date(): 1}
+
+    again = services.open_cart("USD")
+    again.created_at = now - timedelta(days=3)
+    again.touched_at = now - timedelta(days=2)
+    db_session.flush()
+    assert clean_up_carts() == 1
+    db_session.expire_all()
+    assert db_session.get(CartDay, (now - timedelta(days=3)).date()).deleted == 3  # type: ignore[union-attr]
+    assert clean_up_carts() == 0

@@ -132,3 +132,27 @@ def test_bad_numbers_get_a_form_error_and_change_nothing(
         headers={"HX-Request": "true"},
     )
     assert hx.status_code == 422 and message in hx.text
+
+
+def test_latency_runs_from_the_paid_webhook_not_a_declined_attempt(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    token = _pay_page(client, buyer)
+    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4000 0000 0000 0002"})
+    run_jobs()
+    order = order_of(db_session, buyer)
+    assert order.status is OrderStatus.FAILED
+    assert order.first_webhook_at is None  # a decline starts no enrollment clock
+
+    retried = client.post(f"/orders/{order.token}/retry", data={"provider": "sandbox"})
+    assert retried.status_code == 303
+    second = payment_token(retried.headers["Location"])
+    client.post(f"/pay/{second}/sandbox", data={"action": "pay", "card": "4242 4242 4242 4242"})
+    run_jobs()
+    order = order_of(db_session, buyer)
+    assert order.status is OrderStatus.PAID
+    paid_event = db_session.scalars(
+        select(WebhookEvent).order_by(WebhookEvent.received_at.desc())
+    ).first()
+    assert paid_event is not None
+    assert order.first_webhook_at == paid_event.received_at

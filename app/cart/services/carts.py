@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Date, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from app.accounts.models import User
 from app.cart.estimate_cache import cached_estimate, forget_estimate, store_estimate
-from app.cart.models import Cart, CartItem
+from app.cart.models import Cart, CartDay, CartItem
 from app.cart.pricing import Breakdown, Line
 from app.cart.queries import (
     buyer_country,
@@ -244,10 +245,24 @@ def _drop_owned(cart: Cart, user: User) -> None:
 
 
 def delete_idle_carts(idle: timedelta, now: datetime | None = None) -> int:
-    """Delete carts nobody touched for longer than `idle`; returns how many went."""
+    """Delete carts nobody touched for longer than `idle`, adding them to cart_days by the day
+    they were created (one statement); returns how many went."""
     cutoff = (now or utcnow()) - idle
-    result = db.session.execute(delete(Cart).where(Cart.touched_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    gone = delete(Cart).where(Cart.touched_at < cutoff).returning(Cart.created_at).cte("gone")
+    day = cast(func.timezone("UTC", gone.c.created_at), Date)
+    per_day = select(day, func.count()).select_from(gone).group_by(day)
+    upsert = insert(CartDay).from_select([CartDay.day, CartDay.deleted], per_day)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[CartDay.day], set_={"deleted": CartDay.deleted + upsert.excluded.deleted}
+    )
+    counted = upsert.returning(CartDay.day).cte("counted")
+    # Postgres runs both data-modifying CTEs once; reading each keeps SQLAlchemy rendering them.
+    stmt = select(
+        select(func.count()).select_from(gone).scalar_subquery(),
+        select(func.count()).select_from(counted).scalar_subquery(),
+    )
+    deleted, _ = db.session.execute(stmt).one()
+    return int(deleted)
 
 
 def empty_cart(cart: Cart) -> None:

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.payments.models import Payment, Refund, RefundSource, WebhookEvent, WebhookStatus
 from app.payments.providers import MUX, get_provider, webhook_source
 from app.payments.providers.base import (
+    FactStatus,
     MalformedWebhook,
     PaymentFacts,
     RefundFacts,
@@ -109,7 +110,10 @@ def process_event(event_id: int) -> WebhookStatus | None:
         if payment is None:
             continue
         order_id = payment.order_id
-        note_first_webhook(payment.order_id, event.received_at)
+        if fact is payment_facts and fact.status == FactStatus.PAID:
+            # The latency runs from the webhook saying "paid": a declined first attempt and the
+            # buyer's minutes before retrying are not the worker's delay.
+            note_first_webhook(payment.order_id, event.received_at)
         handled = _apply(event.provider, fact, payment) or handled
     # Set last, so the event row is written once (with its status), not also mid-way.
     event.order_id = order_id
