@@ -4,25 +4,31 @@
 episode is inserted with ON CONFLICT DO NOTHING on the partial unique index, and resolved with a
 conditional UPDATE). `notify_admins()` then sends what is owed: one "opened" and one "resolved"
 email per admin and episode (notify() dedupes on the key `alert:<id>:opened|resolved`).
+The console lists past episodes by rule and state, a page at a time or as CSV.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app.accounts.models import Role, User
 from app.admin.alert_rules import RULES, RULES_BY_KEY, Rule
 from app.admin.models import AlertEpisode
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.core.models import utcnow
+from app.core.pagination import Page, paginate_scalars
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.notifications.services import notify
 
-RECENT_EPISODES = 50
+RULE_CHOICES = tuple((rule.key, rule.title) for rule in RULES)
+EPISODE_STATES = (("open", "Open"), ("resolved", "Resolved"))
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,64 @@ def rule_states(now: datetime | None = None) -> list[RuleState]:
     return [RuleState(r, r.measure(now), open_by_key.get(r.key)) for r in RULES]
 
 
-def recent_episodes(limit: int = RECENT_EPISODES) -> list[AlertEpisode]:
+def _text_filter(q: str) -> Any:
+    """Episodes of the rules whose title or key holds q (a retired rule's key matches too)."""
+    needle = q.lower()
+    keys = [r.key for r in RULES if needle in r.title.lower() or needle in r.key]
+    return or_(AlertEpisode.key.in_(keys), AlertEpisode.key.ilike(f"%{q}%"))
+
+
+def episode_statement(args: ListArgs) -> Select[Any]:
+    """Episodes, latest opened first; filters: q, rule (its key), state, the opening dates."""
     stmt = select(AlertEpisode).order_by(AlertEpisode.started_at.desc(), AlertEpisode.id.desc())
-    return list(db.session.scalars(stmt.limit(limit)))
+    if args.q:
+        stmt = stmt.where(_text_filter(args.q))
+    if args.get("rule"):
+        stmt = stmt.where(AlertEpisode.key == args.get("rule"))
+    if args.get("state") == "open":
+        stmt = stmt.where(AlertEpisode.resolved_at.is_(None))
+    elif args.get("state") == "resolved":
+        stmt = stmt.where(AlertEpisode.resolved_at.is_not(None))
+    if args.start:
+        stmt = stmt.where(AlertEpisode.started_at >= args.start)
+    if args.end:
+        stmt = stmt.where(AlertEpisode.started_at < args.end)
+    return stmt
+
+
+def list_episodes(args: ListArgs, per_page: int) -> Page[AlertEpisode]:
+    """One page of episodes: a count query and a page query."""
+    return paginate_scalars(db.session, episode_statement(args), args.page, per_page)
+
+
+EPISODE_CSV_HEADER = (
+    "rule",
+    "title",
+    "opened",
+    "resolved",
+    "value at open",
+    "last value",
+    "threshold",
+    "unit",
+    "last checked",
+)
+
+
+def episode_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
+    """The episodes the filters match; the threshold is the one in force when each opened."""
+    for episode in db.session.scalars(episode_statement(args).limit(CSV_LIMIT)):
+        rule = RULES_BY_KEY.get(episode.key)
+        yield (
+            episode.key,
+            rule.title if rule else "",
+            episode.started_at.isoformat(),
+            episode.resolved_at.isoformat() if episode.resolved_at else "",
+            f"{episode.first_value:g}",
+            f"{episode.last_value:g}",
+            f"{episode.threshold:g}",
+            rule.unit if rule else "",
+            episode.last_checked_at.isoformat(),
+        )
 
 
 def evaluate(now: datetime | None = None) -> list[RuleState]:

@@ -106,6 +106,8 @@ def coupon_set_active(coupon_id: int) -> ResponseReturnValue:
 @bp.get("/sales")
 def sale_list() -> ResponseReturnValue:
     args = list_args("state")
+    if args.export:
+        return csv_response("sales.csv", promos.SALE_CSV_HEADER, promos.sale_csv_rows(args))
     return render(
         "admin/sale_list.html",
         "admin/partials/sale_rows.html",

@@ -1,6 +1,7 @@
-"""Jobs console: each RQ queue's depth and registries, the workers alive, one job's details
-(function, arguments, exception), and retry or delete from the browser, each confirmed first
-and audited (what rq-dashboard shows, behind the console's own login)."""
+"""Jobs console: each RQ queue's depth and registries, the workers alive, a registry's jobs
+(searched by function or id, exported as CSV), one job's details (function, arguments,
+exception), and retry or delete from the browser, each confirmed first and audited (what
+rq-dashboard shows, behind the console's own login)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
-from app.admin import bp, job_actions, jobs_console
+from app.admin import bp, job_actions, job_lists, jobs_console
 from app.admin.access import actor
 from app.admin.jobs_console import REGISTRIES, JobView
 from app.admin.order_forms import ReasonedForm
 from app.admin.user_views import run_sensitive
-from app.admin.web import PER_PAGE, list_args
+from app.admin.web import PER_PAGE, csv_response, list_args
 from app.core.forms import attach_error, text
 from app.core.htmx import render
 from app.jobs.queues import WORKER_QUEUES
@@ -26,13 +27,18 @@ def job_list() -> ResponseReturnValue:
     queue, registry = jobs_console.choose_filters(
         args.get("queue") or "", args.get("registry") or "", counts
     )
+    if args.export:
+        rows = job_lists.job_csv_rows(queue, registry, args.q)
+        return csv_response(f"jobs-{queue.value}-{registry}.csv", job_lists.JOB_CSV_HEADER, rows)
     return render(
         "admin/job_list.html",
         "admin/partials/job_rows.html",
         args=args,
         queue=queue.value,
         registry=registry,
-        jobs=jobs_console.list_jobs(queue, registry, args.page, PER_PAGE),
+        jobs=job_lists.list_jobs(queue, registry, args.page, PER_PAGE, args.q),
+        size=job_lists.registry_size(counts, queue, registry),
+        scan_limit=job_lists.SEARCH_SCAN,
         counts=counts,
         workers=jobs_console.list_workers(),
         queues=[q.value for q in WORKER_QUEUES],

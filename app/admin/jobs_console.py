@@ -1,8 +1,9 @@
 """RQ, read and acted on for the jobs console: each queue's registries, one job's details
-(its function, arguments and exception), retry and delete, and the workers alive.
+(its function, arguments and exception), retry and delete, and the workers alive (the lists of
+jobs are in job_lists.py).
 
 Reads go to Redis only, a bounded number of round trips per page (counts in one pipeline, one
-page of jobs fetched together)."""
+page of jobs fetched together, their exceptions in one more)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import DomainError
-from app.core.pagination import Page
 from app.extensions import get_redis
 from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
 
@@ -83,7 +83,7 @@ class WorkerView:
     pid: int | None = None
 
 
-def _registry(queue: Queue, name: str) -> BaseRegistry:
+def registry_of(queue: Queue, name: str) -> BaseRegistry:
     registries: dict[str, BaseRegistry] = {
         "started": queue.started_job_registry,
         "scheduled": queue.scheduled_job_registry,
@@ -103,7 +103,7 @@ def queue_counts(redis: Redis | None = None) -> list[QueueCounts]:
         for queue in queues:
             pipe.llen(queue.key)
             for name in REGISTRIES[1:]:
-                pipe.zcard(_registry(queue, name).key)
+                pipe.zcard(registry_of(queue, name).key)
         results = pipe.execute()
     width = len(REGISTRIES)
     return [
@@ -146,28 +146,6 @@ def choose_filters(
     return QueueName(raw_queue), registry
 
 
-def list_jobs(queue_name: QueueName, registry: str, page: int, per_page: int) -> Page[JobView]:
-    """One page of the jobs in a queue (registry "queued") or one of its registries, newest
-    first for registries."""
-    queue = get_queue(queue_name)
-    start, end = (page - 1) * per_page, page * per_page - 1
-    if registry == "queued":
-        total = queue.count
-        ids = queue.get_job_ids(offset=start, length=per_page)
-    else:
-        reg = _registry(queue, registry)
-        total = reg.count
-        ids = reg.get_job_ids(start, end, desc=True)
-    jobs = [describe(job) for job in _fetch(queue, ids)]
-    return Page(items=jobs, page=page, per_page=per_page, total=total)
-
-
-def _fetch(queue: Queue, ids: Sequence[str]) -> Iterator[Job]:
-    for job in queue.job_class.fetch_many(ids, connection=queue.connection):
-        if job is not None:
-            yield job
-
-
 def _clip(text: str, limit: int = REPR_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -185,22 +163,61 @@ def _exc(job: Job) -> str | None:
     return _clip(text, EXC_LIMIT) if text else None
 
 
-def describe(job: Job) -> JobView:
+def _status(job: Job) -> str:
     status = _safe(lambda: job.get_status(refresh=False))
+    return str(getattr(status, "value", status))
+
+
+def _view(job: Job, exc: str | None) -> JobView:
     return JobView(
         id=job.id,
         queue=job.origin,
-        status=str(getattr(status, "value", status)),
+        status=_status(job),
         func=str(_safe(lambda: job.func_name)),
         args=_clip(_safe(lambda: ", ".join(repr(a) for a in job.args))),
         kwargs=_clip(_safe(lambda: ", ".join(f"{k}={v!r}" for k, v in job.kwargs.items()))),
         enqueued_at=job.enqueued_at,
         started_at=job.started_at,
         ended_at=job.ended_at,
-        exc=_exc(job) if str(getattr(status, "value", status)) == "failed" else None,
+        exc=exc,
         retries_left=job.retries_left,
         worker=job.worker_name,
     )
+
+
+def describe(job: Job) -> JobView:
+    """One job's view; a failed job's exception costs one more round trip."""
+    return _view(job, _exc(job) if _status(job) == "failed" else None)
+
+
+def describe_many(jobs: Sequence[Job]) -> list[JobView]:
+    """The jobs' views, the failed ones' exceptions read in one pipeline (not one trip each)."""
+    from rq.results import Result
+
+    failed = [job for job in jobs if _status(job) == "failed"]
+    if not failed:
+        return [_view(job, None) for job in jobs]
+    with failed[0].connection.pipeline() as pipe:
+        for job in failed:
+            key = Result.get_key(job.id)  # type: ignore[no-untyped-call]  # rq leaves it untyped
+            pipe.xrevrange(key, "+", "-", count=1)
+        replies = dict(zip((job.id for job in failed), pipe.execute(), strict=True))
+    return [_view(job, _exc_of(job, replies.get(job.id))) for job in jobs]
+
+
+def _exc_of(job: Job, reply: Any) -> str | None:
+    """The exception in a job's latest result, as read by describe_many (what _exc reads)."""
+    from rq.results import Result
+
+    if not reply:
+        return None
+    result_id, payload = reply[0]
+
+    def restore() -> Any:
+        return Result.restore(job.id, result_id.decode(), payload, job.connection, job.serializer)
+
+    text = getattr(_safe(restore, None), "exc_string", None)
+    return _clip(text, EXC_LIMIT) if text else None
 
 
 def _load(job_id: str) -> Job:

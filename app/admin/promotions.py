@@ -1,5 +1,5 @@
-"""Reads for the coupons and sales pages: each coupon with its uses split by redemption status
-(one grouped query for the whole page, not one per row)."""
+"""Reads for the coupons and sales pages: each coupon with its uses split by redemption status,
+each sale with what it sold (one grouped query for the whole page or export, not one per row)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 
 from app.admin.web import CSV_LIMIT, ListArgs
-from app.cart.models import Coupon, CouponRedemption, RedemptionStatus, Sale
+from app.cart.models import (
+    Coupon,
+    CouponRedemption,
+    RedemptionStatus,
+    Sale,
+    SaleCategory,
+    SalePrice,
+    sale_courses,
+)
 from app.cart.pricing import CouponKind
 from app.checkout.models import Order, OrderItem, OrderStatus
 from app.core.models import utcnow
@@ -188,8 +196,11 @@ def usage_by_sale(sales: Sequence[Sale]) -> dict[str, SaleUsage]:
     """Each sale's usage by slug (order lines keep the slug they were priced with), in one
     grouped query for the whole page."""
     slugs = [sale.slug for sale in sales]
-    if not slugs:
-        return {}
+    return _usage(slugs) if slugs else {}
+
+
+def _usage(slugs: Sequence[str] | Select[Any]) -> dict[str, SaleUsage]:
+    """Usage of the sales whose slugs are listed (or selected by a subquery), in one query."""
     rows = db.session.execute(
         select(
             OrderItem.sale_slug,
@@ -210,3 +221,50 @@ def usage_by_sale(sales: Sequence[Sale]) -> dict[str, SaleUsage]:
         sold[slug] = sold.get(slug, 0) + count
         given.setdefault(slug, []).append(Money(int(discount), currency))
     return {slug: SaleUsage(sold[slug], tuple(given[slug])) for slug in sold}
+
+
+SALE_CSV_HEADER = (
+    "slug",
+    "name",
+    "percent",
+    "courses",
+    "categories",
+    "starts",
+    "ends",
+    "active",
+    "state",
+    "lines sold",
+    "discount given",
+)
+
+
+def _scope_counts() -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Per sale: the courses it names (chosen, or given a fixed price) and its categories."""
+    chosen = select(sale_courses.c.course_id).where(sale_courses.c.sale_id == Sale.id)
+    fixed = select(SalePrice.course_id).where(SalePrice.sale_id == Sale.id)
+    named = union(chosen.correlate(Sale), fixed.correlate(Sale)).subquery()
+    courses = select(func.count()).select_from(named).scalar_subquery()
+    categories = select(func.count()).where(SaleCategory.sale_id == Sale.id).scalar_subquery()
+    return courses, categories
+
+
+def sale_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
+    """The sales the filters match: one query for the sales with their scope counts, one for
+    the usage of all of them."""
+    stmt = sale_statement(args).limit(CSV_LIMIT)
+    usage = _usage(stmt.with_only_columns(Sale.slug))
+    for sale, courses, categories in db.session.execute(stmt.add_columns(*_scope_counts())):
+        used = usage.get(sale.slug, SaleUsage())
+        yield (
+            sale.slug,
+            sale.name,
+            f"{sale.percent_off_bp / 100:g}" if sale.percent_off_bp else "",  # "": fixed prices
+            "all" if sale.all_courses else courses,
+            categories,
+            sale.starts_at.isoformat(),
+            sale.ends_at.isoformat(),
+            "yes" if sale.active else "no",
+            sale_state(sale),
+            used.sold,
+            "; ".join(f"{m.currency} {m.to_decimal()}" for m in used.discounts),
+        )

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from app.admin import bp, webhooks
 from app.admin.access import actor
 from app.admin.order_forms import ReasonedForm
-from app.admin.web import PER_PAGE, confirm_page, confirmed, list_args
+from app.admin.web import PER_PAGE, confirm_page, confirmed, csv_response, list_args
 from app.core.forms import text
 from app.core.htmx import render
 from app.core.unit import committing
@@ -21,6 +21,9 @@ from app.payments.models import WebhookEvent, WebhookStatus
 @bp.get("/webhooks")
 def webhook_list() -> ResponseReturnValue:
     args = list_args("provider", "status", "type")
+    if args.export:
+        rows = webhooks.event_csv_rows(args)
+        return csv_response("webhooks.csv", webhooks.EVENT_CSV_HEADER, rows)
     return render(
         "admin/webhook_list.html",
         "admin/partials/webhook_rows.html",

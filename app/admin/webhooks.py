@@ -1,19 +1,20 @@
-"""The webhook inbox: stored events by provider, status and type, one event with its payload
-redacted, and the replay of one or many (through payments' replay service). Each replay
-writes an audit row in the caller's transaction."""
+"""The webhook inbox: stored events by provider, status and type (and their CSV, which never
+holds a payload), one event with its payload redacted, and the replay of one or many (through
+payments' replay service). Each replay writes an audit row in the caller's transaction."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Select, Text, or_, select
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import defer
 
 from app.accounts.audit import Actor, Diff, Target, record_audit
-from app.admin.web import ListArgs
+from app.admin.web import CSV_LIMIT, ListArgs
 from app.checkout.models import Order
 from app.core.errors import NotFound
 from app.core.pagination import Page, paginate
@@ -108,6 +109,40 @@ def list_events(args: ListArgs, per_page: int) -> Page[EventRow]:
     page = paginate(db.session, cast("Select[Any]", event_statement(args)), args.page, per_page)
     rows = [EventRow(event, token) for event, token in page.items]
     return Page(rows, page.page, page.per_page, page.total)
+
+
+EVENT_CSV_HEADER = (
+    "id",
+    "provider",
+    "event id",
+    "type",
+    "status",
+    "order token",
+    "received",
+    "processed",
+    "attempts",
+    "error",
+)
+
+
+def event_csv_rows(args: ListArgs) -> Iterator[tuple[Any, ...]]:
+    """The events the filters match, never their payloads (personal data the inbox only shows
+    redacted): the column is not even loaded, and reading it would raise. Errors are redacted
+    as text (a provider's message may quote an email)."""
+    stmt = event_statement(args).options(defer(WebhookEvent.payload, raiseload=True))
+    for event, token in db.session.execute(stmt.limit(CSV_LIMIT)):
+        yield (
+            event.id,
+            event.provider,
+            event.event_id,
+            event.type,
+            event.status.value,
+            token or "",
+            event.received_at.isoformat(),
+            event.processed_at.isoformat() if event.processed_at else "",
+            event.attempts,
+            _redact_text(event.error) if event.error else "",
+        )
 
 
 def get_event(event_id: int) -> EventRow:

@@ -4,8 +4,10 @@ The evaluation runs as the real `evaluate_alerts` job on a real RQ worker."""
 
 from __future__ import annotations
 
+import csv
 import email
 import email.policy
+import io
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -358,3 +360,68 @@ def test_prometheus_rules_parse_and_cover_every_alert() -> None:
     for rule in rules:
         assert rule["alert"] and rule["annotations"]["summary"]
         assert rule["expr"].count("(") == rule["expr"].count(")")
+
+
+def _episode(key: str, days_ago: int, resolved: bool, value: float) -> AlertEpisode:
+    started = utcnow() - timedelta(days=days_ago)
+    episode = AlertEpisode(
+        key=key,
+        started_at=started,
+        resolved_at=started + timedelta(hours=1) if resolved else None,
+        threshold=RULES_BY_KEY[key].threshold,
+        first_value=value,
+        last_value=value,
+        last_checked_at=started + timedelta(hours=1),
+    )
+    db.session.add(episode)
+    db.session.flush()
+    return episode
+
+
+def _episode_csv(client: FlaskClient, query: str) -> list[dict[str, str]]:
+    response = client.get(f"/admin/alerts?format=csv&{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0] == (
+        "rule,title,opened,resolved,value at open,last value,threshold,unit,last checked"
+    )
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_episodes_filter_page_and_export(
+    admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _episode("payment_success", 9, resolved=True, value=80.5)
+    now = _episode("payment_success", 1, resolved=False, value=70)
+    hooks = _episode("webhook_failures", 3, resolved=True, value=12.5)
+    for query, ids in (
+        ("", {old.id, now.id, hooks.id}),
+        ("rule=payment_success", {old.id, now.id}),
+        ("state=open", {now.id}),
+        ("state=resolved&rule=payment_success", {old.id}),
+        ("q=webhook+FAILURE", {hooks.id}),  # the rule's title, any case
+        (f"from={(utcnow() - timedelta(days=4)).date()}", {now.id, hooks.id}),
+    ):
+        rows = _episode_csv(admin_client, query)
+        opened = {r["opened"] for r in rows}
+        wanted = {e.started_at.isoformat() for e in (old, now, hooks) if e.id in ids}
+        assert opened == wanted, query
+    (row,) = _episode_csv(admin_client, "rule=webhook_failures")
+    assert (row["rule"], row["title"]) == ("webhook_failures", "Webhook failure rate")
+    assert (row["value at open"], row["threshold"], row["unit"]) == ("12.5", "5", "%")
+    assert hooks.resolved_at and row["resolved"] == hooks.resolved_at.isoformat()
+
+    page = admin_client.get("/admin/alerts?state=open").get_data(as_text=True)
+    episodes_html = page.split('class="data-table alert-episodes"', 1)[1]
+    assert "Payment success rate" in episodes_html and "Webhook failure rate" not in episodes_html
+    assert "/admin/alerts?state=open&amp;format=csv" in page
+    none = admin_client.get("/admin/alerts?rule=refund_failures").get_data(as_text=True)
+    assert "No episodes match" in none
+
+    monkeypatch.setattr("app.admin.alert_views.PER_PAGE", 2)
+    first = admin_client.get("/admin/alerts").get_data(as_text=True)
+    assert "1\u20132 of 3" in first and "/admin/alerts?page=2" in first
+    second = admin_client.get("/admin/alerts?page=2", headers={"HX-Request": "true"})
+    body = second.get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="alert-state"') and "3\u20133 of 3" in body
+    assert "<html" not in body

@@ -5,6 +5,8 @@ audited) makes a worker run it to completion; delete removes it; bad filters and
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -207,3 +209,73 @@ def test_the_workers_table_shows_a_live_worker_and_its_job(
     assert row, "the busy worker's row"
     assert "status-busy" in row[1] and job.id[:8] in row[1] and PEEK in row[1]
     assert "media" in row[1]
+
+
+def _job_csv(client: FlaskClient, query: str) -> list[dict[str, str]]:
+    response = client.get(f"/admin/jobs?format=csv&{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0] == (
+        "id,queue,status,function,args,kwargs,enqueued,started,ended,exception"
+    )
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_search_by_function_name_or_job_id(admin_client: FlaskClient) -> None:
+    low = _queue(QueueName.LOW)  # no worker runs these: they wait in the queue
+    flaky = low.enqueue(FLAKY, "waiting", 1).id
+    peek = low.enqueue(PEEK).id
+    base = "/admin/jobs?queue=low&registry=queued"
+    for q, shown in (
+        ("PEEK_console", {peek}),  # any case, part of the dotted name
+        ("jobs_fixture", {flaky, peek}),
+        (flaky[:10].upper(), {flaky}),  # part of the id
+        ("nothing-like-it", set()),
+    ):
+        page = admin_client.get(f"{base}&q={q}").get_data(as_text=True)
+        assert {j for j in (flaky, peek) if j[:8] in page} == shown, q
+        assert f'value="{q}"' in page
+    empty = admin_client.get(f"{base}&q=nothing-like-it", headers=HX).get_data(as_text=True)
+    assert empty.lstrip().startswith('<div id="job-rows">') and "match" in empty
+    assert "search looks at the newest" not in empty
+
+
+def test_search_scans_the_newest_ids_only_and_says_so(
+    admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.admin.job_lists.SEARCH_SCAN", 2)
+    low = _queue(QueueName.LOW)
+    oldest = low.enqueue(PEEK).id
+    newer = [low.enqueue(FLAKY, str(n), n).id for n in range(2)]
+    page = admin_client.get("/admin/jobs?queue=low&registry=queued&q=jobs_fixture")
+    text = page.get_data(as_text=True)
+    assert "This list holds 3 jobs: a search looks at the newest 2 only." in text
+    assert all(j[:8] in text for j in newer) and oldest[:8] not in text
+    small = admin_client.get("/admin/jobs?queue=default&registry=queued").get_data(as_text=True)
+    assert "a search looks at the newest" not in small
+
+
+def test_csv_exports_the_chosen_list_and_its_search(admin_client: FlaskClient) -> None:
+    first, second = failed_job("csv-one", 5), failed_job("csv-two", 6)
+    elsewhere = failed_job("csv-low", 7, QueueName.LOW)
+    rows = _job_csv(admin_client, "queue=default&registry=failed")
+    assert {r["id"] for r in rows} == {first, second}  # not the low queue's failed job
+    row = next(r for r in rows if r["id"] == first)
+    assert (row["queue"], row["status"], row["function"]) == ("default", "failed", FLAKY)
+    assert (row["args"], row["kwargs"]) == ("'csv-one', 5", "")
+    assert row["exception"] == "RuntimeError: flaky job csv-one fails on its first run"
+    assert row["enqueued"] and row["ended"]
+    (found,) = _job_csv(admin_client, f"queue=default&registry=failed&q={second[:12]}")
+    assert found["id"] == second
+    assert [r["id"] for r in _job_csv(admin_client, "queue=low&registry=failed")] == [elsewhere]
+    assert _job_csv(admin_client, "queue=default&registry=finished") == []
+    # No queue named: the export is the list the page opens on, and the page links to it.
+    page = admin_client.get("/admin/jobs?registry=failed&q=flaky").get_data(as_text=True)
+    (link,) = re.findall(r'href="(/admin/jobs\?[^"]*format=csv[^"]*)"', page)
+    assert sorted(link.split("?")[1].split("&amp;")) == [
+        "format=csv",
+        "q=flaky",
+        "queue=default",
+        "registry=failed",
+    ]
+    assert admin_client.get("/admin/jobs?format=csv&queue=nope").status_code == 400

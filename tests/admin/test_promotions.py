@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from app.core.models import utcnow
 from app.core.money import Money
 from app.extensions import db
 from tests.cart.conftest import make_coupon
+from tests.conftest import QueryCounter
 from tests.factories import make_user
 
 
@@ -187,3 +190,116 @@ def test_sale_usage_counts_paid_lines_and_the_discount_given_per_currency(
     assert "Spring sale" in listing and "€2.00" in listing and "$15.00" in listing
     page = admin_client.get(f"/admin/sales/{sale.id}").get_data(as_text=True)
     assert 'id="sale-sold">3<' in page
+
+
+def _sale(slug: str, **values: object) -> Sale:
+    start = utcnow() - timedelta(days=1)
+    sale = Sale(
+        slug=slug,
+        name=values.pop("name", slug.title()),
+        percent_off_bp=values.pop("percent_off_bp", 1000),
+        starts_at=start,
+        ends_at=start + timedelta(days=5),
+        **values,
+    )
+    db.session.add(sale)
+    db.session.flush()
+    return sale
+
+
+def _scope(sale: Sale, *titles: str) -> None:
+    from app.cart.models import sale_courses
+    from tests.factories import make_course
+
+    for title in titles:
+        db.session.execute(
+            sale_courses.insert().values(sale_id=sale.id, course_id=make_course(title).id)
+        )
+
+
+def _sold_line(slug: str, currency: str, base: int, price: int) -> None:
+    from app.checkout.models import OrderItem, OrderStatus
+    from tests.factories import make_course
+
+    course = make_course(f"Sold in {slug} {currency} {base}")
+    order = Order(
+        user_id=make_user().id,
+        currency=currency,
+        subtotal_minor=price,
+        total_minor=price,
+        status=OrderStatus.PAID,
+    )
+    db.session.add(order)
+    db.session.flush()
+    db.session.add(
+        OrderItem(
+            order_id=order.id,
+            course_id=course.id,
+            title=course.title,
+            base_minor=base,
+            sale_minor=price,
+            sale_slug=slug,
+            total_minor=price,
+        )
+    )
+    db.session.flush()
+
+
+def _sale_csv(client: FlaskClient, query: str) -> list[dict[str, str]]:
+    response = client.get(f"/admin/sales?format=csv&{query}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith(
+        "slug,name,percent,courses,categories,starts,ends,active,state,lines sold,discount given"
+    )
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_sale_csv_exports_the_filtered_sales_with_their_usage(admin_client: FlaskClient) -> None:
+    from app.cart.models import SalePrice
+    from tests.factories import make_course
+
+    everything = _sale("summer-all", name="Summer for all", percent_off_bp=2500, all_courses=True)
+    _scope(_sale("summer-two", name="Summer picks"), "Picked one", "Picked two")
+    _sale("autumn", name="Autumn", active=False)
+    fixed = _sale("summer-fixed", percent_off_bp=0)
+    course_id = make_course("Fixed price course").id
+    for currency in ("USD", "EUR"):  # one course priced in two currencies: one course
+        db.session.add(SalePrice(sale_id=fixed.id, course_id=course_id, currency=currency,
+                                 amount_minor=500))  # fmt: skip
+    _sold_line("summer-all", "USD", 4000, 3000)
+    _sold_line("summer-all", "EUR", 1000, 750)
+    _sold_line("summer-all", "USD", 2000, 1500)
+
+    rows = {r["slug"]: r for r in _sale_csv(admin_client, "q=summer")}
+    assert set(rows) == {"summer-all", "summer-two", "summer-fixed"}  # not autumn
+    assert (rows["summer-fixed"]["percent"], rows["summer-fixed"]["courses"]) == ("", "1")
+    row = rows["summer-all"]
+    assert (row["name"], row["percent"], row["courses"]) == ("Summer for all", "25", "all")
+    assert (row["active"], row["state"], row["lines sold"]) == ("yes", "live", "3")
+    assert row["discount given"] == "EUR 2.50; USD 15.00"
+    assert row["starts"] == everything.starts_at.isoformat()
+    picks = rows["summer-two"]
+    assert (picks["courses"], picks["lines sold"], picks["discount given"]) == ("2", "0", "")
+    (off,) = _sale_csv(admin_client, "state=inactive")
+    assert (off["slug"], off["active"], off["state"]) == ("autumn", "no", "inactive")
+    page = admin_client.get("/admin/sales?q=summer").get_data(as_text=True)
+    assert "/admin/sales?q=summer&amp;format=csv" in page
+
+
+def test_sale_csv_query_count_does_not_grow_with_sales(
+    admin_client: FlaskClient, count_queries: QueryCounter
+) -> None:
+    _sale("few-0", all_courses=True)
+    _sold_line("few-0", "USD", 1000, 900)
+    counts = []
+    for more in (0, 8):
+        for i in range(more):
+            _scope(_sale(f"many-{i}"), f"Many {i}")
+            _sold_line(f"many-{i}", "INR", 1000, 900)
+        count_queries.statements.clear()
+        assert len(_sale_csv(admin_client, "")) == 1 + more
+        counts.append(count_queries.count)
+    assert counts[0] == counts[1], count_queries.statements
+    sales_reads = [s for s in count_queries.statements if "sales" in s or "sale_slug" in s]
+    assert len(sales_reads) == 2, sales_reads  # the sales with their scope, then their usage

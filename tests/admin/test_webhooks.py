@@ -3,6 +3,8 @@ worker — a processed event replayed ten times changes nothing, a failed one fu
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from flask import Flask
@@ -173,3 +175,50 @@ def test_replay_without_a_selection_does_nothing(
     response = admin_client.post("/admin/webhooks/replay", data={"confirmed": "yes"})
     assert response.status_code == 303 and queued() == 0
     assert db_session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
+def _csv_rows(client: FlaskClient, url: str) -> list[dict[str, str]]:
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_csv_exports_the_filtered_events_and_never_a_payload(
+    admin_client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    order_id, event_id = paid_sandbox_event(buyer, "Exported Course")
+    event = db_session.get_one(WebhookEvent, event_id)
+    event.payload = {**event.payload, "customer_email": "private.person@example.com"}
+    event.error, event.attempts = "refused for private.person@example.com", 2
+    event.order_id = order_id  # as processing links it
+    other = WebhookEvent(
+        provider="stripe",
+        event_id="evt_other_provider",
+        type="charge.refunded",
+        payload={"email": "someone.else@example.com"},
+        status=WebhookStatus.PROCESSED,
+    )
+    db_session.add(other)
+    db_session.commit()
+
+    response = admin_client.get("/admin/webhooks?format=csv&provider=sandbox")
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0] == (
+        "id,provider,event id,type,status,order token,received,processed,attempts,error"
+    )
+    assert "private.person@example.com" not in text and "someone.else@example.com" not in text
+    assert "payload" not in text and "cus_" not in text
+    rows = _csv_rows(admin_client, "/admin/webhooks?format=csv&provider=sandbox")
+    (row,) = rows
+    order = db_session.get_one(Order, order_id)
+    assert row["id"] == str(event_id) and row["event id"] == event.event_id
+    assert row["provider"] == "sandbox" and row["type"] == event.type
+    assert row["status"] == "received" and row["order token"] == order.token
+    assert row["attempts"] == "2" and row["error"] == f"refused for {MASK}"
+    assert row["received"].startswith(str(event.received_at.date())) and row["processed"] == ""
+    everything = _csv_rows(admin_client, "/admin/webhooks?format=csv")
+    assert {r["event id"] for r in everything} == {event.event_id, "evt_other_provider"}
+    assert _csv_rows(admin_client, "/admin/webhooks?format=csv&status=failed") == []
+    page = admin_client.get("/admin/webhooks?provider=sandbox").get_data(as_text=True)
+    assert "/admin/webhooks?provider=sandbox&amp;format=csv" in page  # the link keeps the filter
