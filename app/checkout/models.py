@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.cart.pricing import PricedLine
 from app.catalog.models import Course
 from app.core.models import TimestampMixin, str_enum, utcnow
 from app.core.money import Money
@@ -219,6 +220,23 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_range"
         ),
     )
+
+    @classmethod
+    def priced(cls, line: PricedLine, period: AccessPeriod | None, **fields: Any) -> OrderItem:
+        """The line as the pricing engine priced it, frozen (period: the access it sells)."""
+        return cls(
+            course_id=line.course_id,
+            title=line.title,
+            base_minor=line.base_price,
+            sale_minor=line.sale_price,
+            sale_slug=line.sale_slug,
+            coupon_discount_minor=line.coupon_discount,
+            tax_minor=line.tax_total,
+            total_minor=line.total,
+            access_period_value=period.value if period else None,
+            access_period_unit=period.unit if period else None,
+            **fields,
+        )
 
     @property
     def access_period(self) -> AccessPeriod | None:

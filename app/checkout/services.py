@@ -144,21 +144,7 @@ def _snapshot(user: User, view: CartView, now: datetime) -> Order:
     db.session.flush()
     for line in b.lines:
         period = view.access_period(line.course_id)
-        db.session.add(
-            OrderItem(
-                order_id=order.id,
-                course_id=line.course_id,
-                title=line.title,
-                base_minor=line.base_price,
-                sale_minor=line.sale_price,
-                sale_slug=line.sale_slug,
-                coupon_discount_minor=line.coupon_discount,
-                tax_minor=line.tax_total,
-                total_minor=line.total,
-                access_period_value=period.value if period else None,
-                access_period_unit=period.unit if period else None,
-            )
-        )
+        db.session.add(OrderItem.priced(line, period, order_id=order.id))
     db.session.add(
         OrderEvent(
             order_id=order.id, from_status=None, to_status=S.PENDING.value, note="order placed"

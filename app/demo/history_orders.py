@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.accounts.models import User
 from app.cart.models import Cart, CartItem, Sale
-from app.cart.pricing import NO_TAX, Breakdown, Campaign, Line, price_cart
+from app.cart.pricing import NO_TAX, Breakdown, Campaign, Line, PricedLine, price_cart
 from app.cart.queries import list_active_campaigns, tax_rule_for
 from app.checkout.invoices import BuyerDetails, format_number, set_buyer_details
 from app.checkout.models import InvoiceCounter, Order, OrderEvent, OrderItem, OrderStatus
@@ -29,6 +29,7 @@ from app.extensions import db
 from app.learning.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from app.payments.models import Payment, PaymentStatus, WebhookEvent, WebhookStatus
 from app.payments.providers.sandbox.cards import CARDS, DECLINE_CARD
+from app.payments.providers.sandbox.events import event_payload
 from app.payments.providers.sandbox.models import SandboxSession, SandboxStatus
 
 S = OrderStatus
@@ -176,20 +177,8 @@ def number_invoices(orders: Sequence[Order]) -> None:
             order.invoiced_at = order.paid_at
 
 
-def _item(product: Product, line: Any, currency: str) -> OrderItem:
-    period = product.periods.get(currency)
-    return OrderItem(
-        course_id=product.course_id,
-        title=product.title,
-        base_minor=line.base_price,
-        sale_minor=line.sale_price,
-        sale_slug=line.sale_slug,
-        coupon_discount_minor=line.coupon_discount,
-        tax_minor=line.tax_total,
-        total_minor=line.total,
-        access_period_value=period.value if period else None,
-        access_period_unit=period.unit if period else None,
-    )
+def _item(product: Product, line: PricedLine, currency: str) -> OrderItem:
+    return OrderItem.priced(line, product.periods.get(currency))
 
 
 def _final_status(timeline: Timeline) -> OrderStatus:
@@ -278,25 +267,8 @@ def _payment(order: Order, number: int, attempt: Attempt, session_id: str) -> Pa
 def _webhook(order: Order, attempt: Attempt, session: SandboxSession) -> WebhookEvent:
     """The sandbox's event as ingest_webhook stored it, processed by the worker."""
     kind = "payment.succeeded" if attempt.paid else "payment.failed"
-    event_id = f"sbx_evt_{secrets.token_hex(12)}"
-    payload = {
-        "id": event_id,
-        "type": kind,
-        "created": int(attempt.received.timestamp()),
-        "data": {
-            "session": {
-                "id": session.id,
-                "status": session.status.value,
-                "charge": session.charge_id,
-                "amount": session.amount_minor,
-                "currency": session.currency,
-                "order_token": order.token,
-                "reason": session.decline_reason,
-                "amount_refunded": 0,
-            },
-            "refund": None,
-        },
-    }
+    payload = event_payload(session, kind, created=int(attempt.received.timestamp()))
+    event_id = payload["id"]
     return WebhookEvent(
         provider=PROVIDER,
         event_id=event_id,

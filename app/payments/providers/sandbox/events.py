@@ -48,12 +48,17 @@ def verify(secret: str, body: bytes, header: str, now: float | None = None) -> N
         raise InvalidSignature("timestamp outside the tolerance")
 
 
-def event_body(session: SandboxSession, kind: str, refund: dict[str, Any] | None = None) -> bytes:
-    """The JSON body of a sandbox event about the session."""
-    event = {
+def event_payload(
+    session: SandboxSession,
+    kind: str,
+    refund: dict[str, Any] | None = None,
+    created: int | None = None,
+) -> dict[str, Any]:
+    """A sandbox event about the session, as the sandbox sends it (`created`: Unix seconds)."""
+    return {
         "id": f"sbx_evt_{secrets.token_hex(12)}",
         "type": kind,
-        "created": int(time.time()),
+        "created": int(time.time()) if created is None else created,
         "data": {
             "session": {
                 "id": session.id,
@@ -63,9 +68,13 @@ def event_body(session: SandboxSession, kind: str, refund: dict[str, Any] | None
                 "currency": session.currency,
                 "order_token": session.order_token,
                 "reason": session.decline_reason,
-                "amount_refunded": session.refunded_minor,
+                "amount_refunded": session.refunded_minor or 0,  # None before the first flush
             },
             "refund": refund,
         },
     }
-    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def event_body(session: SandboxSession, kind: str, refund: dict[str, Any] | None = None) -> bytes:
+    """The JSON body of a sandbox event about the session."""
+    return json.dumps(event_payload(session, kind, refund), separators=(",", ":")).encode()
