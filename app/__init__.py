@@ -30,6 +30,7 @@ DOMAINS = (
     "catalog",
     "media",
     "learning",
+    "tutoring",
     "teaching",
     "cart",
     "checkout",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cart.pricing import CouponKind
@@ -29,6 +31,7 @@ from app.core import shared_cache
 from app.core.models import TimestampMixin, str_enum, utcnow
 from app.core.security import new_token
 from app.extensions import db
+from app.tutoring.models import TutoringPackage
 
 
 class Cart(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -80,9 +83,16 @@ class CartItem(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True
     )
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A tutoring package of the course, with the student's schedule for it (validated when
+    # added; app.tutoring.purchases.PackageChoice.as_details).
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tutoring_packages.id", ondelete="CASCADE")
+    )
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     cart: Mapped[Cart] = relationship(back_populates="items", lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")
+    package: Mapped[TutoringPackage | None] = relationship(lazy="raise")
 
     __table_args__ = (UniqueConstraint("cart_id", "course_id"),)
 

@@ -29,6 +29,7 @@ from app.core.models import utcnow
 from app.core.periods import AccessPeriod
 from app.extensions import db
 from app.learning.queries import get_enrollment
+from app.tutoring.models import TutoringPackage
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,12 @@ def load_cart(cart_id: int) -> Cart:
         select(Cart)
         .where(Cart.id == cart_id)
         .options(
-            selectinload(Cart.items)
-            .joinedload(CartItem.course)
-            .options(selectinload(Course.prices), joinedload(Course.teacher)),
+            selectinload(Cart.items).options(
+                joinedload(CartItem.course).options(
+                    selectinload(Course.prices), joinedload(Course.teacher)
+                ),
+                joinedload(CartItem.package).selectinload(TutoringPackage.prices),
+            ),
             joinedload(Cart.coupon).selectinload(Coupon.courses),
         )
         .execution_options(populate_existing=True)
@@ -199,9 +203,29 @@ def buyer_country(cart: Cart, user: User | None) -> str:
     return mapping.get(cart.currency, "").upper()
 
 
+def package_line(course: Course, package: TutoringPackage, currency: str) -> Line | None:
+    """A tutoring package as a pricing line (its course's id, sales and coupons apply to it),
+    or None when it has no price in the currency."""
+    price = next((p.amount_minor for p in package.prices if p.currency == currency), None)
+    if price is None:
+        return None
+    return Line(
+        course_id=course.id,
+        title=f"{course.title} · {package.sessions} sessions",
+        price=price,
+        category_id=course.category_id,
+    )
+
+
+def item_line(item: CartItem, currency: str) -> Line | None:
+    if item.package is not None:
+        return package_line(item.course, item.package, currency)
+    return course_line(item.course, currency)
+
+
 def cart_lines(cart: Cart) -> list[Line]:
-    """Pricing lines of a loaded cart (courses without a price in its currency are skipped)."""
-    lines = (course_line(item.course, cart.currency) for item in cart.items)
+    """Pricing lines of a loaded cart (items without a price in its currency are skipped)."""
+    lines = (item_line(item, cart.currency) for item in cart.items)
     return [line for line in lines if line is not None]
 
 

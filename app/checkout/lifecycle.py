@@ -38,6 +38,8 @@ from app.learning.services import (
     grant_enrollment,
     shorten_enrollment,
 )
+from app.tutoring.lifecycle import end_purchase_of_line
+from app.tutoring.purchases import PurchaseRequest, create_purchase, line_key, parse_choice
 
 S = OrderStatus
 ALLOWED: dict[OrderStatus, set[OrderStatus]] = {
@@ -119,8 +121,37 @@ def revoke_course(order: Order, item: OrderItem) -> None:
         drop_enrollment(order.user_id, item.course_id)
 
 
-GRANTS: dict[LineKind, Grant] = {LineKind.COURSE: grant_course}
-REVOKES: dict[LineKind, Revoke] = {LineKind.COURSE: revoke_course}
+def grant_package(order: Order, item: OrderItem) -> bool:
+    """A tutoring purchase for the line (its trainer is assigned by a job after the commit);
+    always this order's: each line is its own package of sessions."""
+    assert item.sessions is not None  # the kind says so
+    details = item.details or {}
+    choice = parse_choice(details, str(details.get("timezone") or ""), None)
+    request = PurchaseRequest(
+        key=line_key(item.id),
+        user_id=order.user_id,
+        course_id=item.course_id,
+        tier=item.sessions,
+        choice=choice,
+        package_id=item.package_id,
+        order_id=order.id,
+        order_item_id=item.id,
+        purchased_at=order.paid_at,
+    )
+    create_purchase(request)
+    return True
+
+
+def revoke_package(order: Order, item: OrderItem) -> None:
+    """The line was refunded: its future sessions are canceled and the trainer freed."""
+    end_purchase_of_line(item.id, f"order {order.token[:8].upper()} refunded")
+
+
+GRANTS: dict[LineKind, Grant] = {LineKind.COURSE: grant_course, LineKind.TUTORING: grant_package}
+REVOKES: dict[LineKind, Revoke] = {
+    LineKind.COURSE: revoke_course,
+    LineKind.TUTORING: revoke_package,
+}
 
 
 @dataclass(frozen=True)

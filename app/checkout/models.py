@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -79,6 +80,7 @@ class LineKind(StrEnum):
     """What an order line sells; checkout grants and revokes each kind in one place."""
 
     COURSE = "course"
+    TUTORING = "tutoring"  # a package of live sessions: a purchase in tutoring
 
 
 class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -209,6 +211,12 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
     # The price's access period when the order was placed (None: access for good).
     access_period_value: Mapped[int | None] = mapped_column(Integer)
     access_period_unit: Mapped[str | None] = mapped_column(String(5))
+    # A tutoring package line: its sessions (10/20/30) and the student's schedule for them.
+    sessions: Mapped[int | None] = mapped_column(Integer)
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tutoring_packages.id", ondelete="SET NULL")
+    )
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")
@@ -219,6 +227,7 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_range"
         ),
+        CheckConstraint("sessions IS NULL OR sessions IN (10, 20, 30)", name="sessions_tier"),
     )
 
     @classmethod
@@ -253,8 +262,8 @@ class OrderItem(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def kind(self) -> LineKind:
-        """What the line sells: a course (a tutoring package will be a kind of its own)."""
-        return LineKind.COURSE
+        """What the line sells: a course (an enrollment) or a tutoring package (a purchase)."""
+        return LineKind.TUTORING if self.sessions is not None else LineKind.COURSE
 
 
 class OrderEvent(db.Model):  # type: ignore[name-defined,misc]

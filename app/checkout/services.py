@@ -142,9 +142,21 @@ def _snapshot(user: User, view: CartView, now: datetime) -> Order:
     )
     db.session.add(order)
     db.session.flush()
+    items = {item.course_id: item for item in cart.items}
     for line in b.lines:
         period = view.access_period(line.course_id)
-        db.session.add(OrderItem.priced(line, period, order_id=order.id))
+        item = items[line.course_id]
+        package = item.package
+        db.session.add(
+            OrderItem.priced(
+                line,
+                None if package else period,
+                order_id=order.id,
+                sessions=package.sessions if package else None,
+                package_id=item.package_id,
+                details=item.details,
+            )
+        )
     db.session.add(
         OrderEvent(
             order_id=order.id, from_status=None, to_status=S.PENDING.value, note="order placed"

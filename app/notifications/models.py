@@ -26,6 +26,9 @@ class NotificationKind(StrEnum):
     CERTIFICATE_READY = "learning/certificate_ready"
     ACCESS_ENDING = "learning/access_ending"
     ACCESS_ENDED = "learning/access_ended"
+    TRAINER_ASSIGNED = "tutoring/trainer_assigned"  # to the student
+    NEW_STUDENT = "tutoring/new_student"  # to the trainer
+    ALLOCATION_PENDING = "tutoring/allocation_pending"  # to admins
 
 
 class Notification(db.Model):  # type: ignore[name-defined,misc]

@@ -29,6 +29,7 @@ from app.cart.services.coupons import (
     reserve_coupon,
     validate_coupon,
 )
+from app.cart.services.packages import add_package
 from app.cart.services.sales import SaleSpec, create_sale
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Redeemed",
     "SaleSpec",
     "add_course",
+    "add_package",
     "apply_coupon",
     "create_coupon",
     "create_sale",

@@ -16,6 +16,7 @@ from app.cart.queries import (
     buyer_country,
     cart_lines,
     course_line,
+    item_line,
     load_cart,
     load_course,
     price_lines,
@@ -27,6 +28,7 @@ from app.cart.services.coupons import (
     check_window,
     validate_coupon,
 )
+from app.catalog.models import CourseKind
 from app.core.db import lock
 from app.core.errors import DomainError
 from app.core.models import utcnow
@@ -78,6 +80,8 @@ def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
     course = load_course(course_id)
     if course is None or not course.is_published:
         raise CartError("This course is not for sale.", code="not_for_sale")
+    if course.kind is CourseKind.TUTORING:
+        raise CartError("Choose a package of sessions and your schedule.", code="choose_package")
     if course.is_free:
         raise CartError("This course is free: enroll from its page instead.", code="free_course")
     if course_line(course, cart.currency) is None:
@@ -115,10 +119,10 @@ def set_currency(cart: Cart, currency: str) -> list[str]:
     if currency == cart.currency:
         return []
     loaded = load_cart(cart.id)
-    dropped = [i.course.title for i in loaded.items if course_line(i.course, currency) is None]
-    for item in loaded.items:
-        if course_line(item.course, currency) is None:
-            db.session.delete(item)
+    gone = [i for i in loaded.items if item_line(i, currency) is None]
+    for item in gone:
+        db.session.delete(item)
+    dropped = [i.course.title for i in gone]
     loaded.currency = currency
     # The coupon stays: valid in the new currency it applies, otherwise the cart says why
     # next to the coupon field (view_cart), and switching back applies it again.
@@ -221,14 +225,25 @@ def merge_carts(anonymous: Cart, user: User) -> Cart:
             db.session.flush()
             return existing
         older = load_cart(existing.id)
-        carried = [i.course for i in older.items]
+        carried = [
+            (i.course_id, i.package_id, i.details)
+            for i in older.items
+            if item_line(i, anonymous.currency) is not None
+        ]
         anonymous.coupon_id = anonymous.coupon_id or older.coupon_id
         db.session.delete(older)  # before the user id moves: one cart per user
         db.session.flush()
         present = {i.course_id for i in load_cart(anonymous.id).items}
-        for course in carried:
-            if course.id not in present and course_line(course, anonymous.currency):
-                db.session.add(CartItem(cart_id=anonymous.id, course_id=course.id))
+        for course_id, package_id, details in carried:
+            if course_id not in present:
+                db.session.add(
+                    CartItem(
+                        cart_id=anonymous.id,
+                        course_id=course_id,
+                        package_id=package_id,
+                        details=details,
+                    )
+                )
     anonymous.user_id = user.id
     _drop_owned(anonymous, user)
     touch(anonymous)
