@@ -10,7 +10,9 @@ from htmx_flask import request
 
 from app.accounts.access import viewer
 from app.accounts.models import User
-from app.cart import bp, queries, services
+
+# package_views registers its routes on the blueprint when imported.
+from app.cart import bp, package_views, queries, services  # noqa: F401
 from app.cart.forms import AddToCartForm, CountryForm, CouponForm, CurrencyForm, EmptyForm
 from app.cart.web import anonymous_cart, current_cart, set_cart_cookie
 from app.catalog.models import Course

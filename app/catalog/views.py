@@ -11,12 +11,13 @@ from htmx_flask import request
 
 from app.accounts.access import viewer
 from app.accounts.models import User
+from app.cart.forms import PackageForm
 from app.cart.queries import SaleDisplay, purchase_state, sale_displays
 from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
 from app.catalog import bp, queries, shared, views_counter
 from app.catalog.cards import course_card_html
-from app.catalog.models import LANGUAGES, Course, CourseLevel
+from app.catalog.models import LANGUAGES, Course, CourseKind, CourseLevel
 from app.catalog.queries import Priced
 from app.catalog.search import (
     MAX_QUERY_LENGTH,
@@ -29,6 +30,7 @@ from app.core.pagination import clamp_page
 from app.core.readonly import read_only
 from app.core.visitor import visitor_currency
 from app.learning.dashboard import LearningCard, get_course_card
+from app.tutoring.offers import tutoring_offer, visitor_zone
 
 bp.add_app_template_global(queries.price_view, "price_view")
 bp.add_app_template_global(course_card_html, "course_card_html")
@@ -154,6 +156,11 @@ def course_detail(slug: str) -> ResponseReturnValue:
         course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
     )
     learner, can_watch = _learner(course, user)
+    offer, package_form = None, None
+    if course.kind is CourseKind.TUTORING:
+        zone = visitor_zone(request.args.get("tz"), state.currency)
+        offer = tutoring_offer(course.id, state.currency, zone)
+        package_form = PackageForm(formdata=None).fill(offer)
     response = render(
         "catalog/course_detail.html",
         "catalog/course_detail.html",
@@ -166,6 +173,8 @@ def course_detail(slug: str) -> ResponseReturnValue:
         duration_s=course.duration_s,
         learner=learner,
         can_watch=can_watch,
+        offer=offer,
+        form=package_form,
     )
     if _is_public_view(course):
         views_counter.count_course_view(course.id)

@@ -16,7 +16,7 @@ from app.checkout import bp, invoices, queries, receipt_pdf, services
 from app.checkout.forms import CheckoutForm
 from app.checkout.history import order_history
 from app.checkout.idempotency import IdempotencyConflict, request_hash
-from app.checkout.models import Order
+from app.checkout.models import LineKind, Order
 from app.core.htmx import redirect_to, render
 from app.core.unit import committing
 from app.core.visitor import visitor_currency, visitor_locale
@@ -24,6 +24,7 @@ from app.extensions import limiter
 from app.payments.providers import providers_for, sandbox_enabled
 from app.payments.queries import list_payments, list_refunds
 from app.payments.services import checkout_cart
+from app.tutoring.offers import package_status
 
 FORM_PARTIAL = "checkout/partials/checkout_form.html"
 
@@ -114,6 +115,9 @@ def order_page(token: str) -> ResponseReturnValue:
     order = queries.load_order(order.id)
     payments, refunds = list_payments(order.id), list_refunds(order.id)
     user = viewer()
+    packages = package_status([i.id for i in order.items if i.kind is LineKind.TUTORING])
+    # A paid package's trainer is chosen by a job within seconds: wait for it on the page.
+    choosing = order.is_paid and any(p.allocation is None for p in packages.values())
     return render(
         "checkout/order.html",
         "checkout/partials/order_body.html",  # the element that polls is the one swapped
@@ -126,7 +130,8 @@ def order_page(token: str) -> ResponseReturnValue:
         credit_notes=invoices.list_credit_notes(order.id),
         canceled=request.args.get("canceled"),
         # The page polls while something is on its way: the payment, or a refund being made.
-        waiting=order.is_awaiting_payment or any(r.is_pending for r in refunds),
+        waiting=order.is_awaiting_payment or any(r.is_pending for r in refunds) or choosing,
+        packages=packages,
         form=EmptyForm(),
     )
 

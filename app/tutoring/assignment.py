@@ -55,7 +55,7 @@ def weights() -> Weights:
     return Weights(**{k: float(v) for k, v in raw.items()})
 
 
-def _specialty(course_id: int) -> str:
+def specialty_of(course_id: int) -> str:
     """A tutoring course's specialty: its category's slug (else its own slug)."""
     row = db.session.execute(
         select(Category.slug, Course.slug)
@@ -66,10 +66,11 @@ def _specialty(course_id: int) -> str:
     return str(row[0] or row[1])
 
 
-def _request(purchase: TutoringPurchase, choice: PackageChoice) -> Request:
+def request_for(course_id: int, choice: PackageChoice) -> Request:
+    """What a trainer must offer for this course and these choices."""
     place = area(choice.area)
     return Request(
-        specialty=_specialty(purchase.course_id),
+        specialty=specialty_of(course_id),
         mode=choice.mode.value,
         location=(place.latitude, place.longitude) if place else None,
         gender_preference=choice.gender_preference,
@@ -194,7 +195,7 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
     if existing is not None and existing.status is AllocationStatus.APPROVED:
         return existing
     choice = stored_choice(purchase)
-    request = _request(purchase, choice)
+    request = request_for(purchase.course_id, choice)
     minimum = float(current_app.config.get("TUTORING_MIN_SCORE", 0.35))
     lost: set[int] = set()
     scored: list[Scored] = []

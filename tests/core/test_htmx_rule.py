@@ -124,6 +124,7 @@ FRAGMENT_ROUTES = {
     "POST /cart/coupon",
     "POST /cart/coupon/delete",
     "POST /cart/items",
+    "POST /cart/packages",
     "POST /cart/items/<int:course_id>/delete",
     "POST /notifications/<uuid:token>/read",
     "POST /notifications/read-all",
@@ -428,6 +429,8 @@ class Shop:
     coupon: int  # the console's coupon and sale pages
     sale: int
     job: str  # a job that failed on a real worker (the jobs console's detail page)
+    tutoring: str  # a tutoring course's slug: its page has the package form
+    package: int  # its 10-session package
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -462,6 +465,15 @@ def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
     client = _new_client(app)
     login_as(client, teacher)
     return client, course.id, lecture.id, str(media.token)
+
+
+def _tutoring() -> dict[str, Any]:
+    """A tutoring course with a package and a trainer free on Sunday evenings."""
+    from tests.tutoring.conftest import package, trainer, tutoring_course
+
+    course, category = tutoring_course("Walk tutoring")
+    trainer([category.slug], name="Walk Trainer")
+    return {"tutoring": course.slug, "package": package(course, 10).id}
 
 
 def _new_client(app: Flask) -> FlaskClient:
@@ -526,6 +538,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         coupon=coupon.id,
         sale=_future_sale(),
         job=failed_job("walk"),
+        **_tutoring(),
     )
     app.config["CATALOG_PAGE_SIZE"] = old
 
@@ -663,6 +676,8 @@ def _calls(s: Shop) -> list[Call]:
         Call("/courses?q=walk&page=2"),
         Call(f"/courses/{s.course}"),
         Call(f"/courses/{s.free}"),
+        Call(f"/courses/{s.tutoring}"),
+        Call("/cart/packages", "POST", {"package_id": s.package, "timeSlot": "18:00"}),
         Call("/cart"),
         Call("/cart/badge"),
         Call("/cart/items", "POST", {"course_id": s.cart_course}),

@@ -3,6 +3,7 @@ trainer chosen with its reasons, the whole schedule of sessions; replays create 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,16 @@ def _count(session: Session, model: type) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _buy(client: FlaskClient, buyer: User, package_id: int, choice: dict[str, object]) -> None:
+def _buy(
+    client: FlaskClient,
+    buyer: User,
+    package_id: int,
+    choice: dict[str, object],
+    meanwhile: Callable[[], None] = lambda: None,
+) -> None:
     cart = cart_services.open_cart("USD", buyer)
     cart_services.add_package(cart, package_id, choice, "Europe/London", utcnow().date())
+    meanwhile()  # between the cart and the payment
     token = payment_token(checkout(client).headers["Location"])
     client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
     run_jobs()  # the webhook, the fulfilment, then the assignment job it queued
@@ -109,16 +117,22 @@ def test_a_paid_20_sunday_package_gets_the_best_trainer_and_20_sessions_across_d
 def test_no_qualifying_trainer_leaves_the_allocation_pending_and_tells_admins(
     client: FlaskClient, db_session: Session, buyer: User
 ) -> None:
-    course, _ = tutoring_course()
+    course, category = tutoring_course()
     ten = package(course, 10)
     trainer(["painting"], name="Wrong Wes")
+    leaving = trainer([category.slug], name="Leaving Lee")  # free when the cart was filled
     admin = make_user(Role.ADMIN)
-    _buy(client, buyer, ten.id, sunday_choice(next_weekday(utcnow().date(), 7)))
+
+    def stops_accepting() -> None:
+        leaving.accepting = False
+        db_session.flush()
+
+    _buy(client, buyer, ten.id, sunday_choice(next_weekday(utcnow().date(), 7)), stops_accepting)
 
     allocation = db_session.scalars(select(TrainerAllocation)).one()
     assert allocation.status is AllocationStatus.PENDING and allocation.trainer_id is None
     assert "No trainer passes every filter" in allocation.note
-    assert allocation.candidates[0]["qualified"] is False
+    assert [c["qualified"] for c in allocation.candidates] == [False]  # Lee is not a candidate
     assert _count(db_session, TutoringSession) == 0
     assert order_of(db_session, buyer).status.value == "paid"  # the payment is untouched
     notified = db_session.scalars(

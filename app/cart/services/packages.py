@@ -18,6 +18,7 @@ from app.cart.services.carts import CartError, touch
 from app.catalog.models import Course, CourseKind
 from app.extensions import db
 from app.tutoring.models import TutoringPackage
+from app.tutoring.offers import check_bookable
 from app.tutoring.purchases import parse_choice
 
 
@@ -46,6 +47,7 @@ def add_package(
             code="no_price_in_currency",
         )
     choice = parse_choice(choices, timezone, today)
+    check_bookable(course.id, package.sessions, choice)
     db.session.execute(
         delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.course_id == course.id)
     )
