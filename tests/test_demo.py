@@ -19,10 +19,11 @@ def test_seed_demo_is_complete_and_idempotent(app: Flask, db_session: Session) -
         db.session.scalar(select(func.count(Category.id))),
         db.session.scalar(select(func.count(User.id))),
     )
-    assert counts == (40, 8, 11 + 15)  # the demo accounts and the history's 15 buyers
+    # 40 video courses and 2 tutoring ones; the demo accounts and the history's 15 buyers.
+    assert counts == (42, 8, 11 + 15)
     seed_demo()
     db.session.flush()
-    assert db.session.scalar(select(func.count(Course.id))) == 40
+    assert db.session.scalar(select(func.count(Course.id))) == 42
     roles = dict(
         db.session.execute(select(User.role, func.count(User.id)).group_by(User.role)).all()
     )
@@ -30,11 +31,12 @@ def test_seed_demo_is_complete_and_idempotent(app: Flask, db_session: Session) -
     published = db.session.scalar(
         select(func.count(Course.id)).where(Course.status == CourseStatus.PUBLISHED)
     )
-    assert 30 <= published < 40
+    assert 32 <= published < 42
     hits = search_courses(CourseSearch(q="python"), "USD", 50)
     assert hits.total >= 2
     assert "python" in hits.items[0].title.lower()
     _assert_the_demo_student_is_learning()
+    _assert_the_tutee_gets_a_trainer()
 
 
 def test_seed_demo_is_refused_in_production(app: Flask, db_session: Session) -> None:
@@ -128,3 +130,24 @@ def _assert_the_demo_student_is_learning() -> None:
             assert resume is not None and resume > 0
     certificates = list(db.session.scalars(select(Certificate)))
     assert [c.enrollment_id for c in certificates] == [completed[0].id]
+
+
+def _assert_the_tutee_gets_a_trainer() -> None:
+    """The demo's tutoring order is paid in the sandbox; the workers assign its trainer."""
+    from app.tutoring.models import (
+        AllocationStatus,
+        Trainer,
+        TrainerAllocation,
+        TutoringPackage,
+        TutoringSession,
+    )
+    from tests.payments.conftest import run_jobs
+
+    assert db.session.scalar(select(func.count(Trainer.id))) == 2
+    assert db.session.scalar(select(func.count(TutoringPackage.id))) == 6
+    db.session.commit()  # a savepoint: the workers below see it on the test's connection
+    run_jobs()
+    db.session.expire_all()
+    allocation = db.session.scalars(select(TrainerAllocation)).one()
+    assert allocation.status is AllocationStatus.APPROVED and allocation.reasons
+    assert db.session.scalar(select(func.count(TutoringSession.id))) == 10

@@ -47,6 +47,7 @@ from app.demo.history import seed_history
 from app.demo.learning import seed_learning
 from app.demo.orders import seed_orders
 from app.demo.shop import seed_shop
+from app.demo.tutoring import seed_tutoring
 from app.demo.videos import queue_demo_videos
 from app.extensions import db
 
@@ -68,6 +69,7 @@ class SeedSummary:
     videos_queued: int = 0
     learning_seeded: int = 0
     orders_placed: int = 0
+    tutoring_courses: int = 0
     history_orders: int = 0  # the demo buyers' 30 days of past orders (seed_history)
 
 
@@ -88,6 +90,7 @@ def seed_demo() -> SeedSummary:
     summary.videos_queued = queue_demo_videos()
     summary.learning_seeded = seed_learning()
     summary.orders_placed = seed_orders()
+    summary.tutoring_courses = seed_tutoring()
     # Last: the history prices orders with the shop's sales and needs the courses above.
     summary.history_orders = seed_history()
     return summary

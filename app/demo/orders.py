@@ -3,10 +3,13 @@ fulfils them on first start as it fulfils any payment (enrollment, tax invoice, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.accounts.queries import get_user_by_email
+from app.cart.models import Cart
 from app.cart.queries import get_user_cart
 from app.cart.services import add_course, open_cart, set_currency
 from app.catalog.queries import get_course_by_slug
@@ -52,14 +55,22 @@ def _has_orders(student: User) -> bool:
 
 
 def _buy(student: User, currency: str, course_ids: list[int]) -> None:
-    """The shop's own path: cart, order, sandbox payment, the "pay" click's stored event."""
+    def fill(cart: Cart) -> None:
+        for course_id in course_ids:
+            add_course(cart, course_id, student)
+
+    buy_with_sandbox(student, currency, fill)
+
+
+def buy_with_sandbox(student: User, currency: str, fill: Callable[[Cart], None]) -> None:
+    """The shop's own path: cart (filled by `fill`), order, sandbox payment and the "pay"
+    click's stored event, which the worker processes like any webhook."""
     cart = get_user_cart(student.id)  # one cart per user, emptied by each order
     if cart is None:
         cart = open_cart(currency, student)
     else:
         set_currency(cart, currency)
-    for course_id in course_ids:
-        add_course(cart, course_id, student)
+    fill(cart)
     order = place_order(student, cart)
     if currency == "INR":
         set_buyer_details(order, BuyerDetails(name=student.name, tax_id=None, region="29"))
