@@ -30,7 +30,7 @@ from app.core.pagination import clamp_page
 from app.core.readonly import read_only
 from app.core.visitor import visitor_currency
 from app.learning.dashboard import LearningCard, get_course_card
-from app.tutoring.offers import tutoring_offer, visitor_zone
+from app.tutoring.offers import Offer, tutoring_offer, visitor_zone
 
 bp.add_app_template_global(queries.price_view, "price_view")
 bp.add_app_template_global(course_card_html, "course_card_html")
@@ -156,11 +156,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         course, state.currency, sale.price if sale else None, sale.campaign_name if sale else None
     )
     learner, can_watch = _learner(course, user)
-    offer, package_form = None, None
-    if course.kind is CourseKind.TUTORING:
-        zone = visitor_zone(request.args.get("tz"), state.currency)
-        offer = tutoring_offer(course.id, state.currency, zone)
-        package_form = PackageForm(formdata=None).fill(offer)
+    offer = _offer(course, state.currency)
     response = render(
         "catalog/course_detail.html",
         "catalog/course_detail.html",
@@ -174,11 +170,18 @@ def course_detail(slug: str) -> ResponseReturnValue:
         learner=learner,
         can_watch=can_watch,
         offer=offer,
-        form=package_form,
+        form=PackageForm(formdata=None).fill(offer) if offer else None,
     )
     if _is_public_view(course):
         views_counter.count_course_view(course.id)
     return response
+
+
+def _offer(course: Course, currency: str) -> Offer | None:
+    """A tutoring course's packages and open times, on the visitor's clock (?tz=)."""
+    if course.kind is not CourseKind.TUTORING:
+        return None
+    return tutoring_offer(course.id, currency, visitor_zone(request.args.get("tz"), currency))
 
 
 def _is_public_view(course: Course) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.catalog.models import Category, Course
@@ -190,6 +190,10 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
     """Allocate the best trainer (approved, with sessions) or leave a pending allocation for
     an admin, with every candidate's scores either way. Idempotent: an allocated purchase
     returns its allocation."""
+    # A lock held elsewhere (a long migration, a stuck transaction) fails this attempt after a
+    # few seconds instead of holding a worker: the job's 2/4/8 s retries try again.
+    timeout = int(current_app.config.get("TUTORING_LOCK_TIMEOUT_MS", 5000))
+    db.session.execute(select(func.set_config("lock_timeout", f"{timeout}ms", True)))
     purchase = lock(TutoringPurchase, purchase_id)
     existing = current_allocation(purchase_id)
     if existing is not None and existing.status is AllocationStatus.APPROVED:
