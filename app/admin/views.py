@@ -12,6 +12,7 @@ from app.admin import (  # noqa: F401
     metrics_views,
     order_views,
     report_views,
+    tutoring_views,
     user_views,
     webhook_views,
 )

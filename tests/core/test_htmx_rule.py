@@ -83,6 +83,10 @@ FRAGMENT_ROUTES = {
     "GET /admin/webhooks",
     "GET /admin/webhooks/<int:event_id>",
     "GET /admin/jobs",
+    "GET /admin/allocations",
+    "GET /admin/allocations/<int:allocation_id>",
+    "POST /admin/allocations/<int:allocation_id>/allocate",
+    "POST /admin/allocations/<int:allocation_id>/approve",
     "GET POST /studio/courses/<int:course_id>",
     "GET /studio/courses/<int:course_id>/curriculum",
     "GET /studio/lectures/<int:lecture_id>/status",
@@ -130,6 +134,7 @@ FRAGMENT_ROUTES = {
     "POST /notifications/read-all",
 }
 PAGE_ROUTES = {
+    "POST /admin/allocations/<int:allocation_id>/retry",
     "GET POST /admin/coupons/<int:coupon_id>",
     "GET POST /admin/coupons/new",
     "GET POST /admin/sales/<int:sale_id>",
@@ -429,6 +434,7 @@ class Shop:
     coupon: int  # the console's coupon and sale pages
     sale: int
     job: str  # a job that failed on a real worker (the jobs console's detail page)
+    allocation: int  # a pending tutoring allocation no trainer qualified for
     tutoring: str  # a tutoring course's slug: its page has the package form
     package: int  # its 10-session package
 
@@ -538,6 +544,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         coupon=coupon.id,
         sale=_future_sale(),
         job=failed_job("walk"),
+        allocation=_pending_allocation(),
         **_tutoring(),
     )
     app.config["CATALOG_PAGE_SIZE"] = old
@@ -572,6 +579,31 @@ def _future_sale() -> int:
     db.session.add(sale)
     db.session.flush()
     return sale.id
+
+
+def _pending_allocation() -> int:
+    """A tutoring purchase no trainer qualifies for: its pending allocation, with nobody
+    suggested (approve answers its refusal on the page; allocate without a trainer, the form)."""
+    from app.core.models import utcnow
+    from app.tutoring.assignment import auto_assign
+    from app.tutoring.models import PurchaseSource
+    from app.tutoring.purchases import PurchaseRequest, create_purchase, parse_choice
+    from tests.tutoring.conftest import next_weekday, sunday_choice, trainer, tutoring_course
+
+    course, _ = tutoring_course("Console tutoring")
+    trainer(["painting"], name="Tori Trainer")
+    today = utcnow().date()
+    purchase, _ = create_purchase(
+        PurchaseRequest(
+            key="admin:walk-tutoring",
+            user_id=make_user(name="Tam Tutored").id,
+            course_id=course.id,
+            tier=10,
+            choice=parse_choice(sunday_choice(next_weekday(today, 7)), "Europe/London", today),
+            source=PurchaseSource.ADMIN,
+        )
+    )
+    return auto_assign(purchase.id).id
 
 
 def _admin(app: Flask) -> FlaskClient:
@@ -613,6 +645,7 @@ class Call:
 def _admin_calls(s: Shop) -> list[Call]:
     """The console, as an admin; its POSTs without confirmed=yes answer the confirmation."""
     course, user, order, event = s.studio_course, s.student.id, s.paid, s.webhook_event
+    allocation = s.allocation
     gets = [
         "/admin/",
         "/admin/orders",
@@ -635,6 +668,9 @@ def _admin_calls(s: Shop) -> list[Call]:
         "/admin/users",
         f"/admin/users/{user}",
         "/admin/reports",
+        "/admin/allocations",
+        "/admin/allocations?status=all&q=tam",
+        f"/admin/allocations/{allocation}",
         "/metrics",
     ]
     posts: list[tuple[str, dict[str, Any]]] = [
@@ -659,6 +695,9 @@ def _admin_calls(s: Shop) -> list[Call]:
         ("/admin/sales/new", {"name": ""}),
         (f"/admin/sales/{s.sale}", {"name": ""}),
         (f"/admin/sales/{s.sale}/active", {"reason": "walk"}),
+        (f"/admin/allocations/{allocation}/approve", {}),
+        (f"/admin/allocations/{allocation}/allocate", {"allocate-reason": "walk"}),
+        (f"/admin/allocations/{allocation}/retry", {"retry-reason": "walk"}),
     ]
     return [Call(p, who="admin") for p in gets] + [
         Call(p, "POST", data, "admin") for p, data in posts
