@@ -130,6 +130,15 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "CURRENCY_COUNTRY": _pairs(env.get("CURRENCY_COUNTRY", "INR:IN,USD:US,EUR:DE")),
         "CART_IDLE_HOURS": _int(env, "CART_IDLE_HOURS", 24),
         "CART_ESTIMATE_TTL": _int(env, "CART_ESTIMATE_TTL", 300),
+        # Tutoring: the weights of the assignment's scored factors, the score under which an
+        # admin confirms the choice, and how long an assignment waits for a locked row.
+        "TUTORING_WEIGHTS": {
+            "load": _float(env, "TUTORING_WEIGHT_LOAD", 0.5),
+            "slot_fit": _float(env, "TUTORING_WEIGHT_SLOT_FIT", 0.3),
+            "distance": _float(env, "TUTORING_WEIGHT_DISTANCE", 0.2),
+        },
+        "TUTORING_MIN_SCORE": _float(env, "TUTORING_MIN_SCORE", 0.35),
+        "TUTORING_LOCK_TIMEOUT_MS": _int(env, "TUTORING_LOCK_TIMEOUT_MS", 5000),
         # Flask and extensions
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env),
         "SESSION_COOKIE_HTTPONLY": True,

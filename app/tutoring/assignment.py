@@ -51,8 +51,7 @@ ATTEMPTS = 5  # rescoring after losing a race; more would mean something else is
 
 
 def weights() -> Weights:
-    raw = current_app.config.get("TUTORING_WEIGHTS") or {}
-    return Weights(**{k: float(v) for k, v in raw.items()})
+    return Weights(**current_app.config["TUTORING_WEIGHTS"])
 
 
 def specialty_of(course_id: int) -> str:
@@ -192,7 +191,7 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
     returns its allocation."""
     # A lock held elsewhere (a long migration, a stuck transaction) fails this attempt after a
     # few seconds instead of holding a worker: the job's 2/4/8 s retries try again.
-    timeout = int(current_app.config.get("TUTORING_LOCK_TIMEOUT_MS", 5000))
+    timeout = int(current_app.config["TUTORING_LOCK_TIMEOUT_MS"])
     db.session.execute(select(func.set_config("lock_timeout", f"{timeout}ms", True)))
     purchase = lock(TutoringPurchase, purchase_id)
     existing = current_allocation(purchase_id)
@@ -200,7 +199,7 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
         return existing
     choice = stored_choice(purchase)
     request = request_for(purchase.course_id, choice)
-    minimum = float(current_app.config.get("TUTORING_MIN_SCORE", 0.35))
+    minimum = float(current_app.config["TUTORING_MIN_SCORE"])
     lost: set[int] = set()
     scored: list[Scored] = []
     for _ in range(ATTEMPTS):
