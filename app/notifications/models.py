@@ -29,6 +29,7 @@ class NotificationKind(StrEnum):
     TRAINER_ASSIGNED = "tutoring/trainer_assigned"  # to the student
     NEW_STUDENT = "tutoring/new_student"  # to the trainer
     ALLOCATION_PENDING = "tutoring/allocation_pending"  # to admins
+    SESSIONS_MOVED = "tutoring/sessions_moved"  # to the students and the trainer
 
 
 class Notification(db.Model):  # type: ignore[name-defined,misc]

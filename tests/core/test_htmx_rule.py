@@ -132,6 +132,10 @@ FRAGMENT_ROUTES = {
     "POST /cart/items/<int:course_id>/delete",
     "POST /notifications/<uuid:token>/read",
     "POST /notifications/read-all",
+    "GET POST /tutoring/profile",
+    "GET POST /tutoring/time-off",
+    "POST /tutoring/sessions/<int:session_id>/mark",
+    "POST /tutoring/time-off/<int:time_off_id>/delete",
 }
 PAGE_ROUTES = {
     "POST /admin/allocations/<int:allocation_id>/retry",
@@ -161,6 +165,8 @@ PAGE_ROUTES = {
     "GET /pay/<token>/authenticate",
     "GET POST /logout",
     "GET POST /password/reset/<token>",
+    "GET /tutoring/",
+    "GET /tutoring/sessions/<int:session_id>",
 }
 
 # Known violations the lead can remove once the owning stream fixes them: (route, id) -> why.
@@ -437,6 +443,8 @@ class Shop:
     allocation: int  # a pending tutoring allocation no trainer qualified for
     tutoring: str  # a tutoring course's slug: its page has the package form
     package: int  # its 10-session package
+    trainer: FlaskClient  # a trainer, signed in, with a student's package: the desk's routes
+    trainer_session: int  # one of their sessions, started and waiting to be marked
 
 
 def _studio(app: Flask) -> tuple[FlaskClient, int, int, str]:
@@ -482,6 +490,18 @@ def _tutoring() -> dict[str, Any]:
     return {"tutoring": course.slug, "package": package(course, 10).id}
 
 
+def _trainer_desk(app: Flask) -> tuple[FlaskClient, int]:
+    """A trainer with a student's sessions (two started, so the mark forms show) and a day off
+    (so the time-off page's remove form shows)."""
+    from app.extensions import db
+    from tests.tutoring.desk_fixture import started_desk
+
+    teacher, session_ids = started_desk("Tia Walker", "Sid Walker", time_off=True)
+    client = _new_client(app)
+    login_as(client, db.session.get(User, teacher.user_id))
+    return client, session_ids[0]
+
+
 def _new_client(app: Flask) -> FlaskClient:
     app.test_client_class = IsolatedClient
     return app.test_client()
@@ -519,6 +539,7 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
     teacher, studio_course, studio_lecture, attachment = _studio(app)
     learn_lecture = lectures_of(courses[0])[0]
     certificate = _certificate(student, courses[1])
+    trainer, trainer_session = _trainer_desk(app)
     yield Shop(
         client=client,
         guest=_new_client(app),
@@ -546,6 +567,8 @@ def shop(app: Flask, client: FlaskClient, db_session: Session) -> Iterator[Shop]
         job=failed_job("walk"),
         allocation=_pending_allocation(),
         **_tutoring(),
+        trainer=trainer,
+        trainer_session=trainer_session,
     )
     app.config["CATALOG_PAGE_SIZE"] = old
 
@@ -639,7 +662,7 @@ class Call:
     path: str
     method: str = "GET"
     data: dict[str, Any] = field(default_factory=dict)
-    who: str = "client"  # "client" (the student), "guest", "teacher", "admin" or "fresh"
+    who: str = "client"  # "client" (the student), "guest", "teacher", "trainer", "admin", "fresh"
 
 
 def _admin_calls(s: Shop) -> list[Call]:
@@ -793,6 +816,11 @@ def _calls(s: Shop) -> list[Call]:
         Call(f"/studio/uploads/{NO_UPLOAD}", "DELETE", who="teacher"),
         Call(f"/studio/uploads/{NO_UPLOAD}/parts", "POST", who="teacher"),
         Call(f"/studio/uploads/{NO_UPLOAD}/retry", "POST", who="teacher"),
+        # the trainer's desk (its mark and time-off POSTs are replayed from these pages' triggers)
+        Call("/tutoring/", who="trainer"),
+        Call(f"/tutoring/sessions/{s.trainer_session}", who="trainer"),
+        Call("/tutoring/profile", who="trainer"),
+        Call("/tutoring/time-off", who="trainer"),
         # playback (JSON and playlists: never a page)
         Call("/lectures/0/play"),
         Call("/lectures/0/hls/master.m3u8"),
@@ -918,6 +946,8 @@ class Walk:
             return self.shop.teacher
         if who == "admin":
             return self.shop.admin
+        if who == "trainer":
+            return self.shop.trainer
         return self.shop.guest if who == "guest" else self.shop.client
 
     def send(self, call: Call, headers: dict[str, str]) -> Answer:
