@@ -27,6 +27,7 @@ from app.tutoring.assignment import (
     specialty_of,
     weights,
 )
+from app.tutoring.changes import CHANGE_NOTICE
 from app.tutoring.models import (
     AllocationStatus,
     Trainer,
@@ -192,6 +193,10 @@ class PackageStatus:
 
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(ZoneInfo(self.timezone))
+
+    def changeable(self, session: TutoringSession) -> bool:
+        """Whether the student may still move or cancel it (CHANGE_NOTICE before it starts)."""
+        return session.starts_at - datetime.now(UTC) >= CHANGE_NOTICE
 
 
 def package_status(order_item_ids: list[int]) -> dict[int, PackageStatus]:

@@ -14,7 +14,9 @@ from app.core.htmx import redirect_to, render, wants_partial
 from app.core.models import utcnow
 from app.core.unit import committing
 from app.extensions import db
-from app.tutoring import bp
+
+# student_views registers the student's session changes on the blueprint when imported.
+from app.tutoring import bp, student_views  # noqa: F401
 from app.tutoring import trainer_desk as desks
 from app.tutoring import trainer_profile as profiles
 from app.tutoring.desk_forms import MarkForm, TimeOffForm, posted_rows, profile_form, saved_rows

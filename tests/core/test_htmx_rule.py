@@ -821,6 +821,9 @@ def _calls(s: Shop) -> list[Call]:
         Call(f"/tutoring/sessions/{s.trainer_session}", who="trainer"),
         Call("/tutoring/profile", who="trainer"),
         Call("/tutoring/time-off", who="trainer"),
+        # a student's session changes (someone else's session: refused, back to the page)
+        Call(f"/tutoring/sessions/{s.trainer_session}/cancel", "POST", {"next": "/orders"}),
+        Call(f"/tutoring/sessions/{s.trainer_session}/move", "POST", {"next": "/orders"}),
         # playback (JSON and playlists: never a page)
         Call("/lectures/0/play"),
         Call("/lectures/0/hls/master.m3u8"),

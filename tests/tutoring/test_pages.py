@@ -4,6 +4,7 @@ form's refusals, and the order page that waits for the trainer and then lists th
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from tests.payments.conftest import checkout, order_of, payment_token, run_jobs
 from tests.tutoring.conftest import next_weekday, package, trainer, tutoring_course
 
 HX = {"HX-Request": "true"}
+LONDON = ZoneInfo("Europe/London")
 
 
 def _form(package_id: int, **changes: str) -> dict[str, object]:
@@ -95,3 +97,40 @@ def test_bought_the_order_page_waits_for_the_trainer_then_lists_every_session(
     assert first.strftime("%a %d %b %Y") + ", 18:00" in done.text
     assert (first + timedelta(weeks=9)).strftime("%d %b %Y") in done.text
     assert "0 of 10</strong> sessions attended" in done.text
+
+
+def test_the_student_moves_and_cancels_sessions_from_the_order_page(
+    client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    from app.tutoring.models import SessionStatus, TutoringSession
+
+    course, category = tutoring_course()
+    ten = package(course, 10)
+    trainer([category.slug], name="Tara Trainer")
+    client.post("/cart/packages", data=_form(ten.id))
+    token = payment_token(checkout(client).headers["Location"])
+    client.post(f"/pay/{token}/sandbox", data={"action": "pay", "card": "4242424242424242"})
+    run_jobs()
+    order = order_of(db_session, buyer)
+    page = f"/orders/{order.token}"
+    assert client.get(page).text.count(">Cancel (added at the end)<") == 10
+    sessions = db_session.scalars(select(TutoringSession).order_by(TutoringSession.number)).all()
+
+    moved = client.post(
+        f"/tutoring/sessions/{sessions[1].id}/move",
+        data={"next": page, "timezone": "Europe/London",
+              "starts_at": sessions[1].starts_at.astimezone(LONDON).replace(hour=19).strftime("%Y-%m-%dT%H:%M")},
+    )  # fmt: skip
+    assert moved.status_code == 303 and moved.headers["Location"] == page
+    db_session.refresh(sessions[1])
+    assert sessions[1].starts_at.astimezone(LONDON).hour == 19
+    late = client.post(f"/tutoring/sessions/{sessions[1].id}/move",
+                       data={"next": page, "timezone": "Europe/London", "starts_at": "2020-01-05T18:00"})  # fmt: skip
+    assert "at least 24 hours from now" in client.get(late.headers["Location"]).text
+
+    client.post(f"/tutoring/sessions/{sessions[0].id}/cancel", data={"next": page})
+    after = client.get(page).text
+    assert "session 11 was added at the end" in after
+    assert after.count("<td>Scheduled</td>") == 10 and "<td>Canceled</td>" in after
+    db_session.expire_all()
+    assert db_session.get(TutoringSession, sessions[0].id).status is SessionStatus.CANCELED  # type: ignore[union-attr]
