@@ -62,3 +62,32 @@ def end_purchase_of_line(order_item_id: int, reason: str) -> None:
     purchase = purchase_for_line(order_item_id)
     if purchase is not None:
         end_purchase(purchase, reason)
+
+
+def finish_if_used_up(purchase_id: int, now: datetime | None = None) -> bool:
+    """Every session of the package has been held (or canceled): the package is complete and
+    the trainer's place is given back for a new student. True when it was completed now."""
+    waiting = (SessionStatus.SCHEDULED, SessionStatus.PENDING_REASSIGNMENT)
+    open_sessions = db.session.scalar(
+        select(TutoringSession.id)
+        .where(TutoringSession.purchase_id == purchase_id, TutoringSession.status.in_(waiting))
+        .limit(1)
+    )
+    if open_sessions is not None:
+        return False
+    purchase = lock(TutoringPurchase, purchase_id)
+    if not purchase.active:
+        return False
+    purchase.active = False
+    purchase.ended_reason = "all sessions held"
+    approved = db.session.scalars(
+        select(TrainerAllocation).where(
+            TrainerAllocation.purchase_id == purchase_id,
+            TrainerAllocation.status == AllocationStatus.APPROVED,
+        )
+    ).first()
+    if approved is not None and approved.trainer_id is not None:
+        trainer = lock(Trainer, approved.trainer_id)
+        trainer.active_students = max(0, trainer.active_students - 1)
+    log.info("event=tutoring_purchase_completed purchase=%s at=%s", purchase_id, now or utcnow())
+    return True

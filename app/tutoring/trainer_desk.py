@@ -21,6 +21,7 @@ from app.core.db import lock
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.tutoring.lifecycle import finish_if_used_up
 from app.tutoring.models import (
     AllocationStatus,
     SessionStatus,
@@ -264,6 +265,8 @@ def mark_session(
     session.status = mark
     session.note = note.strip()[:NOTE_LENGTH]
     session.marked_at = now
+    db.session.flush()
+    finish_if_used_up(session.purchase_id, now)  # the last one frees the trainer's place
     log.info("event=tutoring_session_marked session=%s status=%s", session.id, mark.value)
     return session
 

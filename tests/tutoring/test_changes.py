@@ -83,3 +83,26 @@ def test_progress_is_sessions_attended_of_sessions_bought(db_session: Session) -
     db_session.flush()
     p = progress(purchase)
     assert (p.attended, p.bought) == (5, 10) and p.percent == 50
+
+
+def test_the_last_session_held_completes_the_package_and_frees_the_trainers_place(
+    db_session: Session,
+) -> None:
+    from app.tutoring.lifecycle import finish_if_used_up
+    from app.tutoring.models import Trainer
+
+    purchase, sessions = _package(db_session)
+    trainer_row = db_session.get(Trainer, sessions[0].trainer_id)
+    assert trainer_row is not None and trainer_row.active_students == 1
+    for s in sessions[:-1]:
+        s.status = SessionStatus.DONE
+    db_session.flush()
+    assert finish_if_used_up(purchase.id) is False  # one still to come
+    sessions[-1].status = SessionStatus.NO_SHOW
+    db_session.flush()
+    assert finish_if_used_up(purchase.id) is True
+    assert finish_if_used_up(purchase.id) is False  # once
+    db_session.refresh(trainer_row)
+    db_session.refresh(purchase)
+    assert trainer_row.active_students == 0 and not purchase.active
+    assert progress(purchase).attended == 9
