@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from app.payments.models import WebhookEvent
 from app.tutoring.models import (
     AllocationStatus,
     PurchaseSource,
+    SessionStatus,
     TrainerAllocation,
     TutoringPurchase,
     TutoringSession,
@@ -174,3 +176,30 @@ def test_a_tutoring_course_cannot_be_added_without_a_package(
     with pytest.raises(cart_services.CartError) as err:
         cart_services.add_course(cart, course.id, buyer)
     assert err.value.code == "choose_package"
+
+
+def test_a_refunded_package_cancels_its_future_sessions_and_frees_the_trainer(
+    app: Flask, client: FlaskClient, db_session: Session, buyer: User
+) -> None:
+    course, category = tutoring_course()
+    ten = package(course, 10)
+    coach = trainer([category.slug], name="Refund Rae")
+    _buy(client, buyer, ten.id, sunday_choice(next_weekday(utcnow().date(), 7)))
+    order = order_of(db_session, buyer)
+    db_session.refresh(coach)
+    assert coach.active_students == 1
+    done = app.test_cli_runner().invoke(
+        args=["orders", "refund", order.token, "--reason", "cannot attend", "--yes"]
+    )
+    assert done.exit_code == 0, done.output
+    run_jobs()  # the refund job, then its notices
+    db_session.expire_all()
+    statuses = set(db_session.scalars(select(TutoringSession.status)))
+    assert statuses == {SessionStatus.CANCELED}  # every one was still to come
+    allocation = db_session.scalars(select(TrainerAllocation)).one()
+    assert allocation.status is AllocationStatus.REJECTED and "refunded" in allocation.note
+    purchase = db_session.scalars(select(TutoringPurchase)).one()
+    assert not purchase.active
+    db_session.refresh(coach)
+    assert coach.active_students == 0
+    assert order_of(db_session, buyer).status.value == "refunded"
