@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, extract, func, select
+from sqlalchemy import ColumnElement, case, exists, extract, func, select
 
-from app.checkout.models import Order
+from app.checkout.models import Order, OrderItem, OrderStatus
 from app.extensions import db, get_redis
 from app.jobs.queues import WORKER_QUEUES, get_queue
 from app.media.models import MediaFile, MediaKind, MediaStatus
@@ -25,13 +25,23 @@ from app.payments.models import (
     WebhookEvent,
     WebhookStatus,
 )
+from app.tutoring.models import (
+    AllocationStatus,
+    TrainerAllocation,
+    TutoringPurchase,
+    TutoringSession,
+)
 
-WINDOW = timedelta(hours=1)  # payments, webhooks, enrollment latency, finished videos
+WINDOW = timedelta(hours=1)  # payments, webhooks, enrollment latency, videos, tutoring
 REFUND_WINDOW = timedelta(hours=24)
 MIN_PAYMENTS = 20  # finished payments in WINDOW before the success rate counts
 MIN_WEBHOOKS = 20
 MIN_FULFILMENTS = 20  # webhook → enrollment samples before p95 counts
 MIN_REFUNDS = 20
+MIN_TUTORING = 20  # paid package lines (purchases) in WINDOW before the rate counts
+# A package paid or bought this recently may still be on its way (its assignment job runs
+# after the commit, with 2/4/8 s retries): judged only once it is older than this.
+TUTORING_GRACE = timedelta(seconds=60)
 
 PAYMENT_OK = (
     PaymentStatus.SUCCEEDED,
@@ -92,6 +102,41 @@ def refund_failure_rate(now: datetime) -> float | None:
     return _rate(Refund, Refund.status == RefundStatus.FAILED, recent, MIN_REFUNDS)
 
 
+def tutoring_purchase_rate(now: datetime) -> float | None:
+    """Paid tutoring lines (orders paid in WINDOW, over TUTORING_GRACE ago) that have their
+    purchase, in percent. A purchase that fails to be created rolls its whole fulfilment back,
+    so the order stays unpaid until a retry works (the webhook rule sees those attempts, the
+    Prometheus counter each one); this counts the lines that ended up paid without one."""
+    paid = select(Order.id).where(
+        Order.paid_at >= now - WINDOW,
+        Order.paid_at < now - TUTORING_GRACE,
+        Order.status.in_(OrderStatus.FULFILLED),
+    )
+    lines = OrderItem.sessions.is_not(None) & OrderItem.order_id.in_(paid)
+    has_purchase = exists().where(TutoringPurchase.order_item_id == OrderItem.id)
+    return _rate(OrderItem, has_purchase, lines, MIN_TUTORING)
+
+
+def tutoring_assignment_rate(now: datetime) -> float | None:
+    """Purchases created in WINDOW (over TUTORING_GRACE ago) that a trainer was assigned to
+    automatically, in percent; pending, ended before an approval, or with no allocation at all
+    (the job failed for good) are not. An automatic approval later ended by a refund still
+    counts: its allocation is rejected but its sessions remain."""
+    has_sessions = exists().where(TutoringSession.purchase_id == TrainerAllocation.purchase_id)
+    approved = (TrainerAllocation.status == AllocationStatus.APPROVED) | (
+        (TrainerAllocation.status == AllocationStatus.REJECTED) & has_sessions
+    )
+    assigned = exists().where(
+        TrainerAllocation.purchase_id == TutoringPurchase.id,
+        TrainerAllocation.decided_by_id.is_(None),  # automatic, not an admin's choice
+        approved,
+    )
+    recent = (TutoringPurchase.created_at >= now - WINDOW) & (
+        TutoringPurchase.created_at < now - TUTORING_GRACE
+    )
+    return _rate(TutoringPurchase, assigned, recent, MIN_TUTORING)
+
+
 def retry_and_failed_jobs(_now: datetime) -> float | None:
     """Jobs in RQ's failed registry plus those scheduled for a retry, over every queue."""
     redis = get_redis()
@@ -137,5 +182,23 @@ RULES: tuple[Rule, ...] = (
     Rule("enrollment_p95", "Webhook → enrollment p95", 2, True, "s", enrollment_p95),
     Rule("video_processing", "Video processing time", 10, True, "min", video_processing_minutes),
     Rule("refund_failures", "Failed refunds", 1, True, "%", refund_failure_rate),
+    Rule(
+        "tutoring_purchases",
+        "Tutoring purchase creation",
+        99,
+        False,
+        "%",
+        tutoring_purchase_rate,
+    ),
+    Rule(
+        "tutoring_assignment",
+        "Tutoring auto-assignment",
+        95,
+        False,
+        "%",
+        tutoring_assignment_rate,
+    ),
+    # Seed 003's "retry queue size > 100" is job_backlog above (every queue, the assignment
+    # job's retries and dead letters included): no rule of its own.
 )
 RULES_BY_KEY = {rule.key: rule for rule in RULES}

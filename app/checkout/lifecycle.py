@@ -27,6 +27,7 @@ from app.checkout.invoices import assign_invoice_number, issue_credit_note
 from app.checkout.jobs import record_conversion, send_order_receipt
 from app.checkout.models import LineKind, Order, OrderEvent, OrderItem, OrderItemStatus, OrderStatus
 from app.checkout.queries import get_earlier_course_order, load_items
+from app.core.metrics import count_tutoring_purchase
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, QueueName, enqueue_after_commit
@@ -125,20 +126,26 @@ def grant_package(order: Order, item: OrderItem) -> bool:
     """A tutoring purchase for the line (its trainer is assigned by a job after the commit);
     always this order's: each line is its own package of sessions."""
     assert item.sessions is not None  # the kind says so
-    details = item.details or {}
-    choice = parse_choice(details, str(details.get("timezone") or ""), None)
-    request = PurchaseRequest(
-        key=line_key(item.id),
-        user_id=order.user_id,
-        course_id=item.course_id,
-        tier=item.sessions,
-        choice=choice,
-        package_id=item.package_id,
-        order_id=order.id,
-        order_item_id=item.id,
-        purchased_at=order.paid_at,
-    )
-    create_purchase(request)
+    try:
+        details = item.details or {}
+        choice = parse_choice(details, str(details.get("timezone") or ""), None)
+        create_purchase(
+            PurchaseRequest(
+                key=line_key(item.id),
+                user_id=order.user_id,
+                course_id=item.course_id,
+                tier=item.sessions,
+                choice=choice,
+                package_id=item.package_id,
+                order_id=order.id,
+                order_item_id=item.id,
+                purchased_at=order.paid_at,
+            )
+        )
+    except Exception:
+        # Counted, then raised: the whole fulfilment rolls back (a webhook job retries it).
+        count_tutoring_purchase("failed")
+        raise
     return True
 
 

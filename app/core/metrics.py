@@ -51,6 +51,8 @@ class Series:
     refund_failures: Counter
     video_processing: Histogram
     http_duration: Histogram
+    tutoring_purchases: Counter
+    tutoring_assignments: Counter
 
 
 _state = {"owner": False}
@@ -152,6 +154,16 @@ def series() -> Series:
             ("method", "route"),
             buckets=HTTP_BUCKETS,
         ),
+        tutoring_purchases=counter(
+            "tutoring_purchases",
+            "Tutoring purchase creations: created, existing (a replay), failed (raised).",
+            ("outcome",),
+        ),
+        tutoring_assignments=counter(
+            "tutoring_assignments",
+            "Trainer assignment attempts: approved, pending (an admin decides), failed (raised).",
+            ("outcome",),
+        ),
     )
 
 
@@ -184,6 +196,16 @@ def count_refund(provider: str, status: str) -> None:
     _safely(lambda s: s.refunds.labels(provider, status).inc())
     if status == "failed":
         _safely(lambda s: s.refund_failures.labels(provider).inc())
+
+
+def count_tutoring_purchase(outcome: str) -> None:
+    """`created`, `existing` (the key was known: a replay) or `failed` (creation raised)."""
+    _safely(lambda s: s.tutoring_purchases.labels(outcome).inc())
+
+
+def count_tutoring_assignment(outcome: str) -> None:
+    """One assignment attempt: `approved`, `pending` or `failed` (raised; RQ retries it)."""
+    _safely(lambda s: s.tutoring_assignments.labels(outcome).inc())
 
 
 def observe_request(method: str, route: str | None, seconds: float) -> None:

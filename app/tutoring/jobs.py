@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Role, User
 from app.catalog.models import Course
+from app.core.metrics import count_tutoring_assignment
 from app.core.unit import committing
 from app.core.urls import absolute_url
 from app.extensions import db
@@ -32,10 +33,16 @@ log = logging.getLogger(__name__)
 
 
 def assign_trainer(purchase_id: int) -> str:
-    """Allocate a trainer to the purchase (or leave it pending for an admin); its status."""
-    with committing():
-        allocation = auto_assign(purchase_id)
-        enqueue_after_commit(send_allocation_notices, allocation.id, retry=NOTIFY_RETRY)
+    """Allocate a trainer to the purchase (or leave it pending for an admin); its status.
+    Every attempt is counted, after its commit: approved, pending, or failed (raised)."""
+    try:
+        with committing():
+            allocation = auto_assign(purchase_id)
+            enqueue_after_commit(send_allocation_notices, allocation.id, retry=NOTIFY_RETRY)
+    except Exception:
+        count_tutoring_assignment("failed")
+        raise  # RQ retries it (2/4/8 s), then the failed registry
+    count_tutoring_assignment(allocation.status.value)
     return allocation.status.value
 
 

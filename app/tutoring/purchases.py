@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app.catalog.models import Course, CourseKind
 from app.core.errors import DomainError, NotFound
+from app.core.metrics import count_tutoring_purchase
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import CRITICAL_RETRY, QueueName, enqueue_after_commit
@@ -139,6 +140,7 @@ def create_purchase(req: PurchaseRequest) -> tuple[TutoringPurchase, bool]:
         enqueue_after_commit(
             ASSIGN_JOB, purchase.id, queue=QueueName.CRITICAL, retry=CRITICAL_RETRY
         )
+    count_tutoring_purchase("created" if new_id is not None else "existing")
     return purchase, new_id is not None
 
 

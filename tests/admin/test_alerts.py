@@ -18,15 +18,17 @@ import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.accounts.models import Role, User
 from app.admin import alerts
 from app.admin.alert_rules import RULES, RULES_BY_KEY
 from app.admin.jobs import evaluate_alerts
 from app.admin.models import AlertEpisode
-from app.checkout.models import Order
+from app.catalog.models import Course
+from app.checkout.models import Order, OrderItem, OrderStatus
 from app.core.models import utcnow
+from app.core.security import new_token
 from app.extensions import db
 from app.jobs.queues import QueueName, get_queue
 from app.media.models import MediaFile, MediaKind, MediaStatus
@@ -39,8 +41,16 @@ from app.payments.models import (
     WebhookEvent,
     WebhookStatus,
 )
+from app.tutoring.models import (
+    AllocationStatus,
+    SessionStatus,
+    TrainerAllocation,
+    TutoringPurchase,
+    TutoringSession,
+)
 from tests.factories import make_user
 from tests.payments.conftest import run_jobs
+from tests.tutoring.conftest import tutoring_course
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +111,7 @@ class Shop:
         self.buyer = buyer
         self.order = _order(buyer)
         self.attempt = 0
+        self.course: Course | None = None  # the tutoring course, made on first use
 
     def payments(self, status: PaymentStatus, n: int) -> None:
         for _ in range(n):
@@ -151,6 +162,76 @@ class Shop:
         now = utcnow()
         for _ in range(n):
             _order(self.buyer, first_webhook_at=now - timedelta(seconds=seconds), fulfilled_at=now)
+
+    def packages(
+        self,
+        n: int,
+        *,
+        purchase: bool = True,
+        allocation: AllocationStatus | None = AllocationStatus.APPROVED,
+        ago: timedelta = timedelta(minutes=5),
+    ) -> list[int]:
+        """n paid tutoring lines (an order each, paid `ago`), each with its purchase and an
+        automatic allocation unless told otherwise, inserted in bulk; the purchase ids."""
+        if self.course is None:
+            self.course, _ = tutoring_course()
+        course, paid_at = self.course, utcnow() - ago
+        orders = [
+            {
+                "token": new_token(),
+                "user_id": self.buyer.id,
+                "status": OrderStatus.PAID,
+                "currency": "USD",
+                "subtotal_minor": 40000,
+                "total_minor": 40000,
+                "paid_at": paid_at,
+                "fulfilled_at": paid_at,
+                "invoice_number": f"T-{new_token()[:12]}",
+            }
+            for _ in range(n)
+        ]
+        order_ids = list(db.session.scalars(insert(Order).returning(Order.id), orders))
+        lines = [
+            {
+                "order_id": order_id,
+                "course_id": course.id,
+                "title": course.title,
+                "base_minor": 40000,
+                "sale_minor": 40000,
+                "total_minor": 40000,
+                "sessions": 10,
+                "details": {},
+            }
+            for order_id in order_ids
+        ]
+        line_ids = list(db.session.scalars(insert(OrderItem).returning(OrderItem.id), lines))
+        if not purchase:
+            return []
+        purchases = [
+            {
+                "key": f"line:{line_id}",
+                "user_id": self.buyer.id,
+                "course_id": course.id,
+                "tier": 10,
+                "details": {},
+                "order_id": order_id,
+                "order_item_id": line_id,
+                "purchased_at": paid_at,
+                "created_at": paid_at,
+                "updated_at": paid_at,
+            }
+            for order_id, line_id in zip(order_ids, line_ids, strict=True)
+        ]
+        ids = list(
+            db.session.scalars(insert(TutoringPurchase).returning(TutoringPurchase.id), purchases)
+        )
+        if allocation is not None:
+            rows = [
+                {"purchase_id": i, "status": allocation, "reasons": [], "candidates": []}
+                for i in ids
+            ]
+            db.session.execute(insert(TrainerAllocation), rows)
+        return ids
 
     def video(self, status: MediaStatus, took: timedelta, ready_ago: timedelta | None) -> None:
         now = utcnow()
@@ -242,6 +323,25 @@ def _refunds_fixed(shop: Shop) -> None:  # 1 of 100 = 1 %: not above
     shop.refunds(RefundStatus.SUCCEEDED, 80)
 
 
+def _purchases_over(shop: Shop) -> None:  # 19 of 20 paid lines got their purchase = 95 %
+    shop.packages(19)
+    shop.packages(1, purchase=False)
+
+
+def _purchases_fixed(shop: Shop) -> None:  # 119 of 120 = 99.2 %
+    shop.packages(100)
+
+
+def _assignment_over(shop: Shop) -> None:  # 18 of 20 assigned automatically = 90 % < 95 %
+    shop.packages(18)
+    shop.packages(1, allocation=AllocationStatus.PENDING)
+    shop.packages(1, allocation=None)  # the job never got through
+
+
+def _assignment_fixed(shop: Shop) -> None:  # 58 of 60 = 96.7 %
+    shop.packages(40)
+
+
 Drive = Callable[[Shop], None]
 CASES: dict[str, tuple[Drive, Drive]] = {
     "payment_success": (_payments_over, _payments_fixed),
@@ -250,6 +350,8 @@ CASES: dict[str, tuple[Drive, Drive]] = {
     "enrollment_p95": (_p95_over, _p95_fixed),
     "video_processing": (_video_over, _video_fixed),
     "refund_failures": (_refunds_over, _refunds_fixed),
+    "tutoring_purchases": (_purchases_over, _purchases_fixed),
+    "tutoring_assignment": (_assignment_over, _assignment_fixed),
 }
 
 
@@ -318,9 +420,51 @@ def test_too_few_samples_page_nobody(people: dict[str, User], mailbox: Path) -> 
     shop.webhooks(WebhookStatus.FAILED, 3)
     shop.refunds(RefundStatus.FAILED, 1)
     shop.fulfilments(30, 5)
+    shop.packages(3, purchase=False)
+    shop.packages(3, allocation=None)
     evaluate()
     assert db.session.scalar(select(func.count()).select_from(AlertEpisode)) == 0
     assert mails(mailbox) == []
+
+
+def test_tutoring_rates_wait_for_in_flight_packages_and_keep_refunded_assignments(
+    people: dict[str, User],
+) -> None:
+    purchase_rule = RULES_BY_KEY["tutoring_purchases"]
+    assignment_rule = RULES_BY_KEY["tutoring_assignment"]
+    shop = Shop(people["student"])
+    first, second, third = shop.packages(20)[:3]
+    # Paid seconds ago, no purchase or allocation yet: on its way, not a failure.
+    shop.packages(5, purchase=False, ago=timedelta(seconds=10))
+    shop.packages(5, allocation=None, ago=timedelta(seconds=10))
+    now = utcnow()
+    assert purchase_rule.measure(now) == 100.0 and assignment_rule.measure(now) == 100.0
+
+    # Approved automatically then refunded: ended, its sessions stay rows; still assigned.
+    db.session.add(
+        TutoringSession(
+            purchase_id=first,
+            student_id=people["student"].id,
+            number=1,
+            starts_at=now - timedelta(days=1),
+            duration_min=60,
+            status=SessionStatus.DONE,
+        )
+    )
+    ended = TrainerAllocation.purchase_id.in_((first, second))
+    db.session.execute(
+        update(TrainerAllocation).where(ended).values(status=AllocationStatus.REJECTED)
+    )
+    # second: ended before any sessions were written (it was pending): not assigned.
+    # third: approved by an admin, not automatically.
+    db.session.execute(
+        update(TrainerAllocation)
+        .where(TrainerAllocation.purchase_id == third)
+        .values(decided_by_id=people["admin"].id)
+    )
+    db.session.flush()
+    assert assignment_rule.measure(now) == 90.0  # 18 of 20
+    assert purchase_rule.measure(now) == 100.0
 
 
 def test_evaluating_twice_keeps_one_open_episode(people: dict[str, User], mailbox: Path) -> None:
@@ -353,6 +497,8 @@ def test_prometheus_rules_parse_and_cover_every_alert() -> None:
         "coursefront_webhook_to_enrollment_seconds_bucket",
         "coursefront_video_processing_seconds_bucket",
         "coursefront_refund_failures_total",
+        "coursefront_tutoring_purchases_total",
+        "coursefront_tutoring_assignments_total",
     )
     exprs = [rule["expr"] for rule in rules]
     for name in series:

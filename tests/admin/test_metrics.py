@@ -1,5 +1,5 @@
 """/metrics: Prometheus text that the official parser reads, with the payment, webhook, HTTP and
-queue series after a real purchase, samples of a real worker process added in (multiprocess
+queue series after a real purchase, the tutoring series after a real package, samples of a real worker process added in (multiprocess
 mode), and only for a scraper with the token or from an allowed network."""
 
 from __future__ import annotations
@@ -12,14 +12,22 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.admin.jobs_console import GAUGE_STATES
+from app.checkout.lifecycle import grant_package
+from app.checkout.models import Order, OrderItem
+from app.core.models import utcnow
 from app.extensions import db, get_redis
 from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
 from app.payments.jobs import process_webhook_event
 from app.payments.models import WebhookEvent, WebhookStatus
+from app.tutoring.jobs import assign_trainer
+from app.tutoring.models import AllocationStatus, TrainerAllocation
+from app.tutoring.schedule import ScheduleError
 from tests.factories import make_course, make_user
 from tests.payments.conftest import (  # noqa: F401 - shared fixtures
     buyer,
@@ -29,6 +37,8 @@ from tests.payments.conftest import (  # noqa: F401 - shared fixtures
     run_jobs,
 )
 from tests.processes import start_worker, wait_for
+from tests.tutoring.conftest import next_weekday, package, sunday_choice, trainer, tutoring_course
+from tests.tutoring.test_purchase_flow import _buy
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.7"}
 
@@ -90,6 +100,47 @@ def test_series_after_a_purchase(
         }
         assert states == set(GAUGE_STATES), queue
     assert after.value("coursefront_rq_jobs", queue="critical", state="queued") == 0
+
+
+def test_tutoring_series_after_a_package_is_bought_and_assigned(
+    client: FlaskClient,
+    db_session: Session,
+    buyer: User,  # noqa: F811
+) -> None:
+    before = Scrape(client)
+    course, category = tutoring_course()
+    ten = package(course, 10)
+    trainer([category.slug], name="Metered Mo")
+    _buy(client, buyer, ten.id, sunday_choice(next_weekday(utcnow().date(), 7)))
+    allocation = db_session.scalars(select(TrainerAllocation)).one()
+    assert allocation.status is AllocationStatus.APPROVED
+    after = Scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    assert grew("coursefront_tutoring_purchases_total", outcome="created") == 1
+    assert grew("coursefront_tutoring_assignments_total", outcome="approved") == 1
+    assert grew("coursefront_tutoring_purchases_total", outcome="failed") == 0
+    assert grew("coursefront_tutoring_assignments_total", outcome="failed") == 0
+
+
+def test_tutoring_failures_are_counted_and_still_raise(
+    client: FlaskClient, db_session: Session
+) -> None:
+    before = Scrape(client)
+    # A line whose stored schedule cannot be read: the fulfilment must fail, not skip it.
+    broken = OrderItem(id=1, course_id=1, sessions=10, details={"date": "someday"})
+    with pytest.raises(ScheduleError):
+        grant_package(Order(id=1, user_id=1), broken)
+    with pytest.raises(NoResultFound):  # no such purchase: the job raises, RQ retries it
+        assign_trainer(2**31 - 1)
+    after = Scrape(client)
+    for name in ("coursefront_tutoring_purchases_total", "coursefront_tutoring_assignments_total"):
+        assert after.value(name, outcome="failed") - before.value(name, outcome="failed") == 1
+    assert after.value("coursefront_tutoring_purchases_total", outcome="created") == before.value(
+        "coursefront_tutoring_purchases_total", outcome="created"
+    )
 
 
 def test_queue_depth_is_read_at_scrape_time(client: FlaskClient) -> None:
