@@ -9,7 +9,9 @@ from flask.wrappers import Response
 
 from app.accounts.access import viewer
 from app.accounts.queries import get_user
-from app.api import bp
+
+# tutoring_views registers seed 003's allocation endpoints on the blueprint when imported.
+from app.api import bp, tutoring_views  # noqa: F401
 from app.api.bodies import InvalidField, choice, json_object, objects, text
 from app.cart import queries, services
 from app.cart.models import Cart

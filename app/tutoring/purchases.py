@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from app.accounts.models import User
 from app.catalog.models import Course, CourseKind
 from app.core.errors import DomainError, NotFound
 from app.core.metrics import count_tutoring_purchase
@@ -104,6 +105,8 @@ def create_purchase(req: PurchaseRequest) -> tuple[TutoringPurchase, bool]:
     """The purchase for this key, created if new (True) with its assignment queued."""
     if req.tier not in TIERS:
         raise ScheduleError("purchaseTier", "A package has 10, 20 or 30 sessions.")
+    if db.session.get(User, req.user_id) is None:
+        raise NotFound("No such student.", field="studentId")
     kind = db.session.scalar(select(Course.kind).where(Course.id == req.course_id))
     if kind is None:
         raise NotFound("No such course.")
