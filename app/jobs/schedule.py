@@ -18,6 +18,7 @@ from app.payments.jobs import (
     warm_up_providers,
     write_daily_report,
 )
+from app.tutoring.jobs import send_session_reminders
 
 LOW, CRITICAL, DEFAULT = QueueName.LOW.value, QueueName.CRITICAL.value, QueueName.DEFAULT.value
 
@@ -36,6 +37,8 @@ cron.register(flush_course_views, LOW, interval=300)
 cron.register(expire_enrollments, DEFAULT, cron="10 1 * * *")
 cron.register(send_access_notices, DEFAULT, cron="20 1 * * *")
 cron.register(evaluate_alerts, DEFAULT, interval=60)  # alert episodes and their emails
+# Tutoring reminders 24 h and 1 h before each session; each goes out once, however often.
+cron.register(send_session_reminders, DEFAULT, cron="*/5 * * * *")
 
 # Run by every worker on start-up and each minute as well: webhooks are swept even when this
 # schedule is not running (sweeping is idempotent, see sweep_webhook_events).

@@ -7,6 +7,8 @@ import os
 import smtplib
 import ssl
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -26,16 +28,35 @@ class MailConfigError(ValueError):
     """SMTP_URL is not smtp://user:pass@host:port or smtps://... ."""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an email: `content_type` is "maintype/subtype"; `params` are added
+    to it (an invitation's {"method": "PUBLISH"}). Sent base64, so its bytes (an .ics file's
+    CRLF line endings) arrive exactly as given."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
 def sender_domain() -> str:
     """The domain of MAIL_FROM, for Message-IDs (make_msgid's default does a DNS lookup)."""
     address = parseaddr(current_app.config.get("MAIL_FROM") or DEFAULT_FROM)[1]
     return address.rpartition("@")[2] or "coursefront.local"
 
 
-def build_email(
-    to: str, subject: str, text: str, html: str | None = None, *, message_id: str | None = None
+def build_email(  # noqa: PLR0913 - the optional ones are keyword-only, named by callers
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    message_id: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
-    """A text email (plus an HTML alternative when given) from MAIL_FROM, dated now."""
+    """A text email (plus an HTML alternative when given) from MAIL_FROM, dated now, with the
+    attachments (the message becomes multipart/mixed when there are any)."""
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     message["To"] = to
@@ -45,7 +66,23 @@ def build_email(
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        _attach(message, attachment)
     return message
+
+
+def _attach(message: EmailMessage, attachment: Attachment) -> None:
+    maintype, _, subtype = attachment.content_type.partition("/")
+    params = dict(attachment.params)
+    if maintype == "text":
+        params.setdefault("charset", "utf-8")
+    message.add_attachment(
+        attachment.content,
+        maintype=maintype,
+        subtype=subtype or "octet-stream",
+        filename=attachment.filename,
+        params=params,
+    )
 
 
 def send_email(message: EmailMessage) -> None:

@@ -17,6 +17,7 @@ How a retried job behaves (services never commit; the job commits once at its en
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -32,13 +33,14 @@ from app.notifications.models import Notification
 from app.notifications.queries import get_notification
 
 
-def notify(
+def notify(  # noqa: PLR0913 - the optional ones are keyword-only, named by callers
     user: User,
     key: str,
     template: str,
     *,
     link: str | None = None,
     email: bool = True,
+    attachments: Sequence[mail.Attachment] = (),
     **context: Any,
 ) -> Notification | None:
     """Record the notification once per (user, key); None when it already existed.
@@ -47,7 +49,7 @@ def notify(
     `user`, `link` (an absolute URL, shown in-app and given to the templates) and `context`.
     With `email`, it is sent after the insert unless this notification's email already went
     out; a sending failure raises (the caller's job retries), and the row is locked meanwhile
-    so two concurrent runs cannot both send it.
+    so two concurrent runs cannot both send it. `attachments` go with the email only.
     """
     message = render_message(template, {**context, "user": user, "link": link})
     stmt = (
@@ -67,7 +69,7 @@ def notify(
     created_id = db.session.scalar(stmt)
     notification = _lock(user.id, key)
     if email and notification.emailed_at is None:
-        _send(notification, user.email, message)
+        _send(notification, user.email, message, attachments)
     return notification if created_id is not None else None
 
 
@@ -103,9 +105,19 @@ def _lock(user_id: int, dedupe_key: str) -> Notification:
     return db.session.scalars(stmt).one()
 
 
-def _send(notification: Notification, to: str, message: Message) -> None:
+def _send(
+    notification: Notification,
+    to: str,
+    message: Message,
+    attachments: Sequence[mail.Attachment] = (),
+) -> None:
     email = mail.build_email(
-        to, message.subject, message.text, message.html, message_id=_message_id(notification)
+        to,
+        message.subject,
+        message.text,
+        message.html,
+        message_id=_message_id(notification),
+        attachments=attachments,
     )
     mail.send_email(email)
     notification.emailed_at = utcnow()

@@ -17,6 +17,7 @@ from app.core.db import lock
 from app.core.errors import DomainError, NotFound
 from app.core.models import utcnow
 from app.extensions import db
+from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
 from app.tutoring.models import (
     SessionStatus,
     Trainer,
@@ -25,6 +26,7 @@ from app.tutoring.models import (
     TutoringPurchase,
     TutoringSession,
 )
+from app.tutoring.notices import send_session_canceled, send_session_moved
 from app.tutoring.purchases import stored_choice
 from app.tutoring.schedule import overlaps, session_starts
 from app.tutoring.scoring import WeeklySlot
@@ -112,6 +114,8 @@ def cancel_session(
     )
     db.session.add(replacement)
     db.session.flush()
+    # The trainer is told (and the student has it confirmed) once this commits.
+    enqueue_after_commit(send_session_canceled, session.id, replacement.id, retry=NOTIFY_RETRY)
     return replacement
 
 
@@ -136,9 +140,18 @@ def reschedule_session(
     busy = [b for b in _busy(trainer.id, now) if b[0] != session.starts_at]
     if overlaps(new_start, end, busy):
         raise SessionChangeRefused("Your trainer is busy then: choose another time.")
+    old_start = session.starts_at
     session.starts_at = new_start
     session.note = "Moved by the student."
     db.session.flush()
+    # Both instants travel with the job: a second move before it runs must not blur this one.
+    enqueue_after_commit(
+        send_session_moved,
+        session.id,
+        old_start.isoformat(),
+        new_start.isoformat(),
+        retry=NOTIFY_RETRY,
+    )
     return session
 
 

@@ -1,6 +1,8 @@
 """Notices about sessions that moved: a trainer's time off put some of their sessions in
-pending reassignment, and each student concerned and the trainer hear about it. A job (ids
-in); non-critical: a failure is logged and retried on its own and never undoes the move."""
+pending reassignment, and each student concerned and the trainer hear about it; a student
+moved or canceled one, and the trainer hears about it (the student has it confirmed). Jobs
+(ids in); non-critical: a failure is logged and retried on its own and never undoes the
+change."""
 
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.catalog.models import Course
+from app.core.models import utcnow
 from app.core.unit import committing
 from app.core.urls import absolute_url
 from app.extensions import db
 from app.notifications.models import NotificationKind
 from app.notifications.services import notify
+from app.tutoring import calendar
 from app.tutoring.models import Trainer, TutoringPurchase, TutoringSession
 
 log = logging.getLogger(__name__)
@@ -98,3 +102,76 @@ def _line(row: Any, zone: str, *, with_student: bool) -> str:
     number = f"session {session.number} of {purchase.tier}"
     text = f"{_when(session.starts_at, zone)} — {title}, {number}"
     return f"{text} with {student.name}" if with_student else text
+
+
+# -- a student's changes -------------------------------------------------------------------------
+
+SESSION_CHANGED = NotificationKind.SESSION_CHANGED
+
+
+def send_session_moved(session_id: int, old_start: str, new_start: str) -> None:
+    """The trainer hears that the student moved the session from `old_start` to `new_start`
+    (ISO instants, as they were at the change), and the student has it confirmed, each on
+    their own clock with the session's updated .ics. Once per person and move."""
+    old, new = datetime.fromisoformat(old_start), datetime.fromisoformat(new_start)
+    key = f"session:{session_id}:moved:{int(old.timestamp())}:{int(new.timestamp())}"
+    _send_change(key, session_id, old, new, replacement_id=None)
+
+
+def send_session_canceled(session_id: int, replacement_id: int) -> None:
+    """The trainer hears that the student canceled the session (its credit came back as
+    `replacement_id` at the end of the package), and the student has it confirmed, each on
+    their own clock with both sessions' .ics. Once per person and session."""
+    _send_change(f"session:{session_id}:canceled", session_id, None, None, replacement_id)
+
+
+def _send_change(
+    key: str,
+    session_id: int,
+    old: datetime | None,
+    new: datetime | None,
+    replacement_id: int | None,
+) -> None:
+    ids = [session_id] if replacement_id is None else [session_id, replacement_id]
+    rows = {r.session.id: r for r in calendar.list_session_rows(ids)}
+    row, replacement = rows.get(session_id), rows.get(replacement_id or 0)
+    if row is None or row.trainer_user_id is None or len(rows) < len(ids):
+        return  # gone, or never had a trainer: nobody to tell
+    trainer = db.session.get(User, row.trainer_user_id)
+    student = db.session.get(User, row.session.student_id)
+    assert trainer is not None  # the rows' foreign keys
+    assert student is not None
+    old = old or row.session.starts_at
+    new = new or (replacement or row).session.starts_at
+    context = _change_context(row, replacement)
+    with committing():
+        for person, zone in ((trainer, row.trainer_zone), (student, row.student_zone)):
+            for_trainer, zone = person is trainer, zone or "UTC"
+            ics = calendar.sessions_calendar(rows.values(), person.id, row.course_title, utcnow())
+            notify(
+                person,
+                f"{key}:{'trainer' if for_trainer else 'student'}",
+                SESSION_CHANGED,
+                link=absolute_url("tutoring.desk" if for_trainer else "learning.my_learning"),
+                attachments=[calendar.calendar_attachment(ics, "session.ics")],
+                for_trainer=for_trainer,
+                old_when=_when(old, zone),
+                new_when=_when(new, zone),
+                timezone=zone,
+                **context,
+            )
+    log.info("event=tutoring_session_change_notices key=%s", key)
+
+
+def _change_context(
+    row: calendar.SessionRow, replacement: calendar.SessionRow | None
+) -> dict[str, Any]:
+    return {
+        "canceled": replacement is not None,
+        "number": row.session.number,
+        "new_number": (replacement or row).session.number,
+        "tier": row.tier,
+        "course_title": row.course_title,
+        "student_name": row.student_name,
+        "trainer_name": row.trainer_name,
+    }

@@ -15,8 +15,9 @@ from app.core.models import utcnow
 from app.core.unit import committing
 from app.extensions import db
 
-# student_views registers the student's session changes on the blueprint when imported.
-from app.tutoring import bp, student_views  # noqa: F401
+# student_views registers the student's session changes on the blueprint when imported, and
+# calendar_views the calendar feed (and its URL for templates).
+from app.tutoring import bp, calendar_views, student_views  # noqa: F401
 from app.tutoring import trainer_desk as desks
 from app.tutoring import trainer_profile as profiles
 from app.tutoring.desk_forms import MarkForm, TimeOffForm, posted_rows, profile_form, saved_rows

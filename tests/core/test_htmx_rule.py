@@ -41,6 +41,7 @@ from app.accounts import tokens
 from app.accounts.models import Role, User
 from app.catalog.models import CourseStatus
 from app.config import ROOT
+from app.tutoring.calendar import feed_token
 from tests.admin.jobs_fixture import failed_job
 from tests.cart.conftest import make_coupon
 from tests.conftest import IsolatedClient, login_as
@@ -828,6 +829,8 @@ def _calls(s: Shop) -> list[Call]:
         # a student's session changes (someone else's session: refused, back to the page)
         Call(f"/tutoring/sessions/{s.trainer_session}/cancel", "POST", {"next": "/orders"}),
         Call(f"/tutoring/sessions/{s.trainer_session}/move", "POST", {"next": "/orders"}),
+        # the student's calendar feed (a secret URL, no login: text/calendar, never a page)
+        Call(f"/tutoring/calendar/{feed_token(s.student.id)}.ics", who="guest"),
         # playback (JSON and playlists: never a page)
         Call("/lectures/0/play"),
         Call("/lectures/0/hls/master.m3u8"),
