@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -9,6 +10,7 @@ from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length
 
 from app.core.forms import DbIntegerField, country_choices
+from app.core.models import utcnow
 from app.tutoring.offers import Offer
 
 
@@ -49,7 +51,11 @@ class PackageForm(FlaskForm):  # type: ignore[misc]
     timeSlot = SelectField(
         "Start time", validators=[DataRequired("Choose a start time.")], validate_choice=False
     )
-    date = StringField("First session on or after", validators=[DataRequired("Choose a date.")])
+    date = StringField(
+        "First session on or after",
+        validators=[DataRequired("Choose a date.")],
+        render_kw={"type": "date"},
+    )
     isSundayOnly = RadioField(
         "Days",
         choices=[("true", "Sundays only"), ("false", "Chosen weekdays")],
@@ -91,8 +97,13 @@ class PackageForm(FlaskForm):  # type: ignore[misc]
             self.timezone.choices.insert(0, (offer.timezone, offer.timezone.replace("_", " ")))
         if not self.timezone.data:
             self.timezone.data = offer.timezone
-        if not self.timeSlot.data:
-            self.timeSlot.data = min(offer.open_times, default="18:00")
+        if not self.timeSlot.data:  # an evening if a trainer is free then, else the first open
+            open_times = offer.open_times
+            self.timeSlot.data = (
+                "18:00" if "18:00" in open_times else min(open_times, default="18:00")
+            )
+        if not self.date.data:
+            self.date.data = (utcnow().date() + timedelta(days=1)).isoformat()
         return self
 
     def choices(self) -> dict[str, Any]:

@@ -35,6 +35,7 @@ FULL_SLACK_MINUTES = 30.0  # this much free time either side of a session is a p
 EARTH_RADIUS_KM = 6371.0088  # mean radius; haversine is well within a postcode's precision here
 TOTAL_PLACES = 4  # totals are rounded before ranking so float noise never decides a tie
 RANGE_DASH = "\u2013"  # an en dash, as in "Sun 17:00\u201321:00"; escaped for the linter
+REPEATED = frozenset({"capacity", "distance"})  # filters whose note a weighted factor repeats
 DAY_NAMES = ("", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -129,8 +130,9 @@ class Scored:
     total: float  # weighted sum / sum of weights, 0..1; 0 when not qualified
 
     def reasons(self) -> list[str]:
-        """The notes a student reads under "why this trainer": passed filters and the scores."""
-        return [f.note for f in self.factors if f.passed]
+        """The notes a student reads under "why this trainer": passed filters and the scores,
+        without the two filters a score repeats (capacity is in load, distance in closeness)."""
+        return [f.note for f in self.factors if f.passed and f.name not in REPEATED]
 
     def rejections(self) -> list[str]:
         """The notes of the filters this trainer failed (for the admin's pending list)."""

@@ -91,6 +91,7 @@ def test_bought_the_order_page_waits_for_the_trainer_then_lists_every_session(
     run_jobs()
     done = client.get(f"/orders/{order.token}", headers=HX)
     assert "Your trainer: <strong>Tara Trainer</strong>" in done.text
+    assert "Your sessions are booked" in done.text and "start learning" not in done.text
     assert "every 2s" not in done.text  # nothing left to wait for
     assert done.text.count("<td>Scheduled</td>") == 10
     first = next_weekday(utcnow().date(), 7)
