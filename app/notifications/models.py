@@ -30,6 +30,7 @@ class NotificationKind(StrEnum):
     NEW_STUDENT = "tutoring/new_student"  # to the trainer
     ALLOCATION_PENDING = "tutoring/allocation_pending"  # to admins
     SESSIONS_MOVED = "tutoring/sessions_moved"  # to the students and the trainer
+    PACKAGE_ENDED = "tutoring/package_ended"  # to the trainer, when a refund ends a package
     SESSION_REMINDER = "tutoring/session_reminder"  # 24 h and 1 h before: student and trainer
     SESSION_CHANGED = "tutoring/session_changed"  # a student moved or canceled: both sides
 

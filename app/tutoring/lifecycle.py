@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from app.core.db import lock
 from app.core.models import utcnow
 from app.extensions import db
+from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
 from app.tutoring.models import (
     AllocationStatus,
     SessionStatus,
@@ -22,6 +23,7 @@ from app.tutoring.models import (
 from app.tutoring.purchases import purchase_for_line
 
 log = logging.getLogger(__name__)
+NOTICE_JOB = "app.tutoring.notices.send_package_ended"
 
 
 def end_purchase(purchase: TutoringPurchase, reason: str, now: datetime | None = None) -> int:
@@ -52,6 +54,9 @@ def end_purchase(purchase: TutoringPurchase, reason: str, now: datetime | None =
         if allocation.status is AllocationStatus.APPROVED and allocation.trainer_id is not None:
             trainer = lock(Trainer, allocation.trainer_id)
             trainer.active_students = max(0, trainer.active_students - 1)
+            enqueue_after_commit(
+                NOTICE_JOB, purchase.id, trainer.id, int(canceled or 0), retry=NOTIFY_RETRY
+            )
         allocation.status = AllocationStatus.REJECTED
         allocation.note = f"Ended: {reason}"[:300]
     log.info("event=tutoring_purchase_ended purchase=%s canceled=%s", purchase.id, canceled)

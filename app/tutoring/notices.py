@@ -175,3 +175,28 @@ def _change_context(
         "student_name": row.student_name,
         "trainer_name": row.trainer_name,
     }
+
+
+def send_package_ended(purchase_id: int, trainer_id: int, canceled: int) -> None:
+    """A refund ended the package: its trainer hears that the sessions still to come are off."""
+    purchase = db.session.get(TutoringPurchase, purchase_id)
+    trainer = db.session.get(Trainer, trainer_id)
+    if purchase is None or trainer is None:
+        return
+    trainer_user = db.session.get(User, trainer.user_id)
+    student = db.session.get(User, purchase.user_id)
+    course = db.session.get(Course, purchase.course_id)
+    if trainer_user is None or student is None or course is None:
+        return
+    with committing():
+        notify(
+            trainer_user,
+            f"purchase:{purchase.id}:ended",
+            NotificationKind.PACKAGE_ENDED,
+            link=absolute_url("tutoring.desk"),
+            student_name=student.name,
+            course_title=course.title,
+            canceled=canceled,
+            reason=purchase.ended_reason or "refunded",
+        )
+    log.info("event=tutoring_package_ended_notice purchase=%s trainer=%s", purchase.id, trainer.id)

@@ -203,3 +203,9 @@ def test_a_refunded_package_cancels_its_future_sessions_and_frees_the_trainer(
     db_session.refresh(coach)
     assert coach.active_students == 0
     assert order_of(db_session, buyer).status.value == "refunded"
+    told = db_session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.PACKAGE_ENDED.value)
+    ).all()
+    assert [(n.user_id, "10 sessions still to come were canceled" in n.body) for n in told] == [
+        (coach.user_id, True)
+    ]
