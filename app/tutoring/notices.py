@@ -99,7 +99,11 @@ def _zone(purchase: TutoringPurchase) -> str:
 
 def _line(row: Any, zone: str, *, with_student: bool) -> str:
     session, purchase, title, student = row
-    number = f"session {session.number} of {purchase.tier}"
+    number = (
+        f"session {session.number} (a replacement)"
+        if session.number > purchase.tier
+        else f"session {session.number} of {purchase.tier}"
+    )
     text = f"{_when(session.starts_at, zone)} — {title}, {number}"
     return f"{text} with {student.name}" if with_student else text
 

@@ -218,3 +218,14 @@ def test_a_student_canceling_a_session_tells_the_trainer_with_the_replacement(
         (part,) = message.iter_attachments()
         statuses = sorted(e["STATUS"] for e in parse_ics(part.get_content()))
         assert statuses == ["CANCELLED", "CONFIRMED"]
+
+
+def test_a_replacement_session_is_named_so_in_its_notices(db_session: Session) -> None:
+    from app.notifications.messages import render_message
+
+    common = {"course_title": "Algebra", "other_name": "Tara", "when": "Sun", "timezone": "UTC",
+              "soon": True, "for_trainer": False, "user": None, "link": None}  # fmt: skip
+    extra = render_message("tutoring/session_reminder", {**common, "number": 11, "tier": 10})
+    usual = render_message("tutoring/session_reminder", {**common, "number": 3, "tier": 10})
+    assert "session 11 (a replacement)" in extra.text and "of 10" not in extra.text
+    assert "session 3 of 10" in usual.text
