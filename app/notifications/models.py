@@ -31,6 +31,7 @@ class NotificationKind(StrEnum):
     ALLOCATION_PENDING = "tutoring/allocation_pending"  # to admins
     SESSIONS_MOVED = "tutoring/sessions_moved"  # to the students and the trainer
     PACKAGE_ENDED = "tutoring/package_ended"  # to the trainer, when a refund ends a package
+    SUBSTITUTE_ASSIGNED = "tutoring/substitute_assigned"  # to the student and the substitute
     SESSION_REMINDER = "tutoring/session_reminder"  # 24 h and 1 h before: student and trainer
     SESSION_CHANGED = "tutoring/session_changed"  # a student moved or canceled: both sides
 

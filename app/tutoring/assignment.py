@@ -176,7 +176,7 @@ def current_allocation(purchase_id: int) -> TrainerAllocation | None:
     return rows[-1] if rows else None
 
 
-def _trainer_is_free(trainer_id: int, starts: Sequence[datetime], minutes: int) -> bool:
+def trainer_is_free(trainer_id: int, starts: Sequence[datetime], minutes: int) -> bool:
     """Under the trainer's lock: none of these starts overlaps their time off or sessions."""
     if not starts:
         return False
@@ -217,7 +217,7 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
         if (
             trainer.accepting
             and trainer.active_students < trainer.capacity
-            and _trainer_is_free(trainer.id, starts, minutes)
+            and trainer_is_free(trainer.id, starts, minutes)
         ):
             return approve_with(purchase, trainer, Plan(starts, pick, scored), existing)
         log.info("event=tutoring_trainer_taken purchase=%s trainer=%s", purchase.id, trainer.id)

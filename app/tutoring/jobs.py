@@ -35,6 +35,8 @@ from app.tutoring.models import (
     TutoringPurchase,
     TutoringSession,
 )
+from app.tutoring.notices import send_substitutes
+from app.tutoring.substitutes import find_substitutes
 
 log = logging.getLogger(__name__)
 
@@ -266,3 +268,14 @@ def send_session_reminders(now: datetime | None = None) -> int:
             sent += 1
     log.info("event=tutoring_reminders due=%d sent=%d", len(due), sent)
     return sent
+
+
+def substitute_sessions(session_ids: list[int]) -> int:
+    """After a trainer's time off: a substitute for each session it left waiting (those
+    nobody can take keep waiting, for an admin); the students and substitutes are told."""
+    with committing():
+        found = find_substitutes(session_ids)
+        if found:
+            enqueue_after_commit(send_substitutes, found, retry=NOTIFY_RETRY)
+    log.info("event=tutoring_substitutes asked=%d found=%d", len(session_ids), len(found))
+    return len(found)

@@ -204,3 +204,35 @@ def send_package_ended(purchase_id: int, trainer_id: int, canceled: int) -> None
             reason=purchase.ended_reason or "refunded",
         )
     log.info("event=tutoring_package_ended_notice purchase=%s trainer=%s", purchase.id, trainer.id)
+
+
+def send_substitutes(found: dict[int, int]) -> None:
+    """Each substituted session: its student hears who teaches it, the substitute hears of it."""
+    with committing():
+        for raw_id, trainer_id in found.items():
+            session = db.session.get(TutoringSession, int(raw_id))
+            trainer = db.session.get(Trainer, trainer_id)
+            if session is None or trainer is None or session.trainer_id != trainer.id:
+                continue  # changed again since: that change sends its own notice
+            purchase = db.session.get(TutoringPurchase, session.purchase_id)
+            student = db.session.get(User, session.student_id)
+            substitute = db.session.get(User, trainer.user_id)
+            course = db.session.get(Course, purchase.course_id) if purchase else None
+            if purchase is None or student is None or substitute is None or course is None:
+                continue
+            common: dict[str, Any] = {"course_title": course.title, "number": session.number,
+                      "tier": purchase.tier, "student_name": student.name,
+                      "trainer_name": substitute.name}  # fmt: skip
+            for person, zone, for_trainer in (
+                (student, _zone(purchase), False),
+                (substitute, trainer.timezone, True),
+            ):
+                notify(
+                    person,
+                    f"session:{session.id}:substitute:{trainer.id}",
+                    NotificationKind.SUBSTITUTE_ASSIGNED,
+                    when=_when(session.starts_at, zone),
+                    timezone=zone,
+                    for_trainer=for_trainer,
+                    **common,
+                )

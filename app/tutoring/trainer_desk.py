@@ -20,7 +20,7 @@ from app.catalog.models import Course
 from app.core.db import lock
 from app.core.errors import DomainError, NotFound
 from app.extensions import db
-from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.jobs.queues import CRITICAL_RETRY, NOTIFY_RETRY, enqueue_after_commit
 from app.tutoring.lifecycle import finish_if_used_up
 from app.tutoring.models import (
     AllocationStatus,
@@ -34,6 +34,7 @@ from app.tutoring.models import (
 from app.tutoring.notices import send_sessions_moved
 
 log = logging.getLogger(__name__)
+SUBSTITUTE_JOB = "app.tutoring.jobs.substitute_sessions"
 
 AGENDA_DAYS, MAX_AGENDA_DAYS = 14, 120  # the agenda's window, and how far "show more" goes
 TO_MARK_LIMIT = 50  # started, unmarked sessions listed at once (oldest first)
@@ -326,6 +327,8 @@ def add_time_off(
     db.session.flush()
     if moved:
         enqueue_after_commit(send_sessions_moved, trainer.id, moved, retry=NOTIFY_RETRY)
+        # Then a substitute for each, at the same time (a job: it scores every trainer).
+        enqueue_after_commit(SUBSTITUTE_JOB, moved, retry=CRITICAL_RETRY)
     log.info("event=tutoring_time_off trainer=%s moved=%d", trainer.id, len(moved))
     return TimeOffAdded(time_off, moved)
 

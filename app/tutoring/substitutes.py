@@ -1,0 +1,57 @@
+"""Sessions a trainer's time off left without a trainer get a substitute at the same time.
+
+For each session awaiting a trainer, the other trainers are scored as for a new package, but
+for that one session: the same hard filters (specialty, the hour in their window and free,
+capacity, mode and distance, the student's gender preference) and the same weights. The best
+one takes it under their row lock (free hours checked again); a session nobody can take
+stays awaiting a trainer, on the admin's allocation page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from app.core.db import lock
+from app.extensions import db
+from app.tutoring.assignment import load_candidates, request_for, trainer_is_free, weights
+from app.tutoring.models import SessionStatus, Trainer, TutoringPurchase, TutoringSession
+from app.tutoring.purchases import stored_choice
+from app.tutoring.scoring import score_candidates
+
+log = logging.getLogger(__name__)
+
+
+def find_substitute(session_id: int) -> Trainer | None:
+    """Give the session awaiting a trainer to the best other trainer free at its time; that
+    trainer, or None when nobody can take it (or it no longer waits)."""
+    session = lock(TutoringSession, session_id)
+    if session.status is not SessionStatus.PENDING_REASSIGNMENT:
+        return None
+    purchase = db.session.get(TutoringPurchase, session.purchase_id)
+    assert purchase is not None  # the session's foreign key
+    choice = stored_choice(purchase)
+    away = frozenset({session.trainer_id}) if session.trainer_id is not None else frozenset()
+    candidates = load_candidates(choice, away)
+    request = request_for(purchase.course_id, choice)
+    scored = score_candidates(request, candidates, lambda _: [session.starts_at], weights())
+    for pick in (s for s in scored if s.qualified):  # best first
+        trainer = lock(Trainer, pick.trainer_id)
+        free = trainer_is_free(trainer.id, [session.starts_at], session.duration_min)
+        if trainer.accepting and free:
+            session.trainer_id = trainer.id
+            session.status = SessionStatus.SCHEDULED
+            session.note = "Taught by a substitute while the trainer is away."
+            db.session.flush()
+            log.info("event=tutoring_substitute session=%s trainer=%s", session.id, trainer.id)
+            return trainer
+    return None
+
+
+def find_substitutes(session_ids: Sequence[int]) -> dict[int, int]:
+    """Substitutes for each of these sessions that still waits: session id -> trainer id."""
+    found: dict[int, int] = {}
+    for session_id in sorted(session_ids):  # a fixed order: two runs lock rows alike
+        trainer = find_substitute(session_id)
+        if trainer is not None:
+            found[session_id] = trainer.id
+    return found
