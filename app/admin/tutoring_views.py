@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
@@ -21,11 +21,13 @@ from app.admin.allocation_page import get_allocation_page, trainer_options
 from app.admin.tutoring_forms import AllocateForm, AllocationActionForm
 from app.admin.user_views import run_sensitive
 from app.admin.web import CSV_LIMIT, PER_PAGE, confirmed, csv_response, list_args
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound
 from app.core.forms import attach_error, text
 from app.core.htmx import render
-from app.tutoring import allocations
+from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.tutoring import allocations, substitutes
 from app.tutoring.models import TrainerAllocation
+from app.tutoring.notices import send_substitutes
 
 STATUSES = (
     ("pending", "Pending"), ("approved", "Approved"), ("rejected", "Rejected"), ("all", "All"),
@@ -48,6 +50,8 @@ def allocation_list() -> ResponseReturnValue:
         chosen=chosen,
         statuses=STATUSES,
         rows=allocations.list_allocations(status, args.q, args.page, PER_PAGE),
+        waiting=substitutes.waiting_sessions(),
+        substitute_form=AllocationActionForm(formdata=None, prefix="substitute"),
     )
 
 
@@ -212,3 +216,43 @@ def allocation_retry(allocation_id: int) -> ResponseReturnValue:
         "retry_form", "Retry auto-assignment", preview, run,
         "Auto-assignment ran again: the allocation below shows the outcome.",
     ))  # fmt: skip
+
+
+@bp.post("/sessions/<int:session_id>/substitute")
+def session_substitute(session_id: int) -> ResponseReturnValue:
+    """Look again for a substitute for a session awaiting a trainer (confirmed, audited)."""
+    waiting = {w.session_id: w for w in substitutes.waiting_sessions(limit=500)}
+    if session_id not in waiting:
+        raise NotFound("That session is not waiting for a trainer.")
+    session = waiting[session_id]
+    form = AllocationActionForm(prefix="substitute")
+    back = url_for("admin.allocation_list")
+
+    def run() -> None:
+        trainer = substitutes.find_substitute(session_id)
+        if trainer is None:
+            raise substitutes.NoSubstitute("Nobody is free at that hour yet: try again later.")
+        target = Target("session", session_id, f"Session {session.number} of {session.student}")
+        diff = Diff({"trainer": session.away}, {"trainer_id": trainer.id})
+        record_audit(actor(), "session.substitute", target, diff, text(form.reason))
+        enqueue_after_commit(send_substitutes, {session_id: trainer.id}, retry=NOTIFY_RETRY)
+
+    summary = [
+        f"Session {session.number} of {session.student}, {session.course}, "
+        f"{session.starts_at:{WHEN}} UTC, booked with {session.away}.",
+        "The best free trainer at that hour takes it; the student and the trainer are told.",
+    ]
+    action = url_for("admin.session_substitute", session_id=session_id)
+
+    def again() -> ResponseReturnValue:  # a refusal comes back as a message on the list
+        for message in form.form_errors or ["Nothing was changed."]:
+            flash(message, "error")
+        return redirect(back, 303)
+
+    return run_sensitive(
+        form,
+        again,
+        ("Find a substitute", action, summary),
+        run,
+        ("The session has a substitute.", back),
+    )

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from app.accounts.models import User
+from app.catalog.models import Course
 from app.core.db import lock
+from app.core.errors import DomainError
 from app.extensions import db
 from app.tutoring.assignment import load_candidates, request_for, trainer_is_free, weights
 from app.tutoring.models import SessionStatus, Trainer, TutoringPurchase, TutoringSession
@@ -55,3 +63,44 @@ def find_substitutes(session_ids: Sequence[int]) -> dict[int, int]:
         if trainer is not None:
             found[session_id] = trainer.id
     return found
+
+
+@dataclass(frozen=True)
+class WaitingSession:
+    session_id: int
+    starts_at: datetime
+    number: int
+    tier: int
+    student: str
+    course: str
+    away: str  # the trainer it was booked with
+
+
+def waiting_sessions(limit: int = 50) -> list[WaitingSession]:
+    """Sessions still awaiting a trainer, soonest first (one query)."""
+    away = aliased(User)
+    rows = db.session.execute(
+        select(
+            TutoringSession.id,
+            TutoringSession.starts_at,
+            TutoringSession.number,
+            TutoringPurchase.tier,
+            User.name,
+            Course.title,
+            away.name,
+        )
+        .join(TutoringPurchase, TutoringPurchase.id == TutoringSession.purchase_id)
+        .join(User, User.id == TutoringSession.student_id)
+        .join(Course, Course.id == TutoringPurchase.course_id)
+        .outerjoin(Trainer, Trainer.id == TutoringSession.trainer_id)
+        .outerjoin(away, away.id == Trainer.user_id)
+        .where(TutoringSession.status == SessionStatus.PENDING_REASSIGNMENT)
+        .order_by(TutoringSession.starts_at)
+        .limit(limit)
+    ).all()
+    return [WaitingSession(*row[:6], row[6] or "—") for row in rows]
+
+
+class NoSubstitute(DomainError):
+    code = "no_substitute"
+    status = 409

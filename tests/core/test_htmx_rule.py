@@ -722,6 +722,7 @@ def _admin_calls(s: Shop) -> list[Call]:
         (f"/admin/allocations/{allocation}/approve", {}),
         (f"/admin/allocations/{allocation}/allocate", {"allocate-reason": "walk"}),
         (f"/admin/allocations/{allocation}/retry", {"retry-reason": "walk"}),
+        (f"/admin/sessions/{s.trainer_session}/substitute", {}),  # not waiting: a 404
     ]
     return [Call(p, who="admin") for p in gets] + [
         Call(p, "POST", data, "admin") for p, data in posts
