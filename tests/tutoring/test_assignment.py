@@ -31,7 +31,9 @@ EVERY_DAY = tuple((d, time(6, 0), time(22, 0)) for d in range(1, 8))
 LONDON = "Europe/London"
 
 
-def _purchase(course_id: int, n: int, weekday: int, hour: int, **choice: Any) -> int:
+def _purchase(
+    course_id: int, n: int, weekday: int, hour: int, tier: int = 10, **choice: Any
+) -> int:
     """An admin-made 10-session purchase on one weekday at `hour` (no job: the test assigns)."""
     raw = {
         "timeSlot": f"{hour:02d}:00",
@@ -46,7 +48,7 @@ def _purchase(course_id: int, n: int, weekday: int, hour: int, **choice: Any) ->
             key=f"admin:test-{n}",
             user_id=make_user().id,
             course_id=course_id,
-            tier=10,
+            tier=tier,
             choice=parse_choice(raw, LONDON, utcnow().date()),
             source=PurchaseSource.ADMIN,
         )

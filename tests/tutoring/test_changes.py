@@ -77,12 +77,20 @@ def test_moving_a_session_respects_the_trainers_window_and_other_sessions(
 
 
 def test_progress_is_sessions_attended_of_sessions_bought(db_session: Session) -> None:
-    purchase, sessions = _package(db_session)
+    course, category = tutoring_course()
+    trainer([category.slug], slots=EVERY_DAY)
+    purchase_id = _purchase(course.id, 1, weekday=2, hour=10, tier=20)
+    auto_assign(purchase_id)
+    purchase = db_session.get(TutoringPurchase, purchase_id)
+    assert purchase is not None
+    sessions = _sessions(db_session, purchase_id)
+    assert len(sessions) == 20
     for s in sessions[:5]:
         s.status = SessionStatus.DONE
+    sessions[5].status = SessionStatus.NO_SHOW  # missed: not attended
     db_session.flush()
     p = progress(purchase)
-    assert (p.attended, p.bought) == (5, 10) and p.percent == 50
+    assert (p.attended, p.bought, p.percent) == (5, 20, 25)
 
 
 def test_the_last_session_held_completes_the_package_and_frees_the_trainers_place(
