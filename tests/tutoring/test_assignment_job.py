@@ -57,7 +57,9 @@ def test_a_blocked_assignment_retries_at_2_4_8_s_then_dead_letters_and_a_retry_a
     job = Job.fetch(job_id, connection=get_redis())
     assert job.get_status() is JobStatus.FAILED and job.retries_left == 0
     assert "lock timeout" in (job.exc_info or "")
-    assert took >= 2 + 4 + 8  # the three waits between the four attempts
+    # The three waits between the four attempts: 2 + 4 + 8 s. RQ keeps a retry's time in whole
+    # seconds (truncated), so each wait may come up to a second early.
+    assert took >= 2 + 4 + 8 - 3
     assert job_id in queue.failed_job_registry.get_job_ids()
     committed.expire_all()
     purchase = committed.get(TutoringPurchase, purchase_id)
