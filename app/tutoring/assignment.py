@@ -77,7 +77,9 @@ def request_for(course_id: int, choice: PackageChoice) -> Request:
     )
 
 
-def _busy(trainer_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+def busy_intervals(
+    trainer_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, list[Interval]]:
     """Each trainer's time off and open sessions between start and end (two queries)."""
     busy: dict[int, list[Interval]] = defaultdict(list)
     off = select(TrainerTimeOff.trainer_id, TrainerTimeOff.starts_at, TrainerTimeOff.ends_at).where(
@@ -117,7 +119,7 @@ def load_candidates(
     for slot in db.session.scalars(select(TrainerSlot).where(TrainerSlot.trainer_id.in_(ids))):
         slots[slot.trainer_id].append(WeeklySlot(slot.weekday, slot.starts, slot.ends))
     start = datetime.combine(choice.schedule.start_date, time.min, UTC)
-    busy = _busy(ids, start - timedelta(days=1), start + HORIZON)
+    busy = busy_intervals(ids, start - timedelta(days=1), start + HORIZON)
     return [
         Candidate(
             trainer_id=t.id,
@@ -180,7 +182,9 @@ def trainer_is_free(trainer_id: int, starts: Sequence[datetime], minutes: int) -
     """Under the trainer's lock: none of these starts overlaps their time off or sessions."""
     if not starts:
         return False
-    busy = _busy([trainer_id], min(starts) - timedelta(hours=2), max(starts) + timedelta(hours=2))
+    busy = busy_intervals(
+        [trainer_id], min(starts) - timedelta(hours=2), max(starts) + timedelta(hours=2)
+    )
     length = timedelta(minutes=minutes)
     return not any(overlaps(s, s + length, busy[trainer_id]) for s in starts)
 

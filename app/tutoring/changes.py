@@ -18,17 +18,17 @@ from app.core.errors import DomainError, NotFound
 from app.core.models import utcnow
 from app.extensions import db
 from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.tutoring.assignment import busy_intervals
 from app.tutoring.models import (
     SessionStatus,
     Trainer,
     TrainerSlot,
-    TrainerTimeOff,
     TutoringPurchase,
     TutoringSession,
 )
 from app.tutoring.notices import send_session_canceled, send_session_moved
 from app.tutoring.purchases import stored_choice
-from app.tutoring.schedule import overlaps, session_starts
+from app.tutoring.schedule import Interval, overlaps, session_starts
 from app.tutoring.scoring import WeeklySlot
 
 CHANGE_NOTICE = timedelta(hours=24)
@@ -56,21 +56,10 @@ def _check_notice(session: TutoringSession, now: datetime) -> None:
         )
 
 
-def _busy(trainer_id: int, around: datetime, days: int = 400) -> list[tuple[datetime, datetime]]:
-    rows = db.session.execute(
-        select(TutoringSession.starts_at, TutoringSession.duration_min).where(
-            TutoringSession.trainer_id == trainer_id,
-            TutoringSession.status.in_(SessionStatus.OPEN),  # type: ignore[attr-defined]
-            TutoringSession.starts_at > around - timedelta(days=1),
-            TutoringSession.starts_at < around + timedelta(days=days),
-        )
-    ).all()
-    off = db.session.execute(
-        select(TrainerTimeOff.starts_at, TrainerTimeOff.ends_at).where(
-            TrainerTimeOff.trainer_id == trainer_id, TrainerTimeOff.ends_at > around
-        )
-    ).all()
-    return [(s, s + timedelta(minutes=m)) for s, m in rows] + [(a, b) for a, b in off]
+def _busy(trainer_id: int, around: datetime) -> list[Interval]:
+    """The trainer's open sessions and time off from a day before `around` onward."""
+    window = busy_intervals([trainer_id], around - timedelta(days=1), around + timedelta(days=400))
+    return window[trainer_id]
 
 
 def cancel_session(
