@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -21,3 +22,18 @@ def lock(model: type[M], pk: Any) -> M:
         .execution_options(populate_existing=True)
     )
     return db.session.scalars(stmt).one()
+
+
+def lock_if(model: type[M], pk: Any, keep: Callable[[M], bool]) -> M | None:
+    """Lock the row in a savepoint and hold it only when `keep(row)` says so; otherwise the
+    savepoint is rolled back, which releases the row lock at once (PostgreSQL releases row
+    locks on savepoint rollback). A writer that tries candidate rows one after another
+    therefore holds at most the one it keeps: holding each rejected row until commit let
+    two writers trying the same rows in different orders deadlock."""
+    savepoint = db.session.begin_nested()
+    row = lock(model, pk)
+    if keep(row):
+        savepoint.commit()  # RELEASE SAVEPOINT: the lock now belongs to the transaction
+        return row
+    savepoint.rollback()
+    return None

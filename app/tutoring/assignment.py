@@ -15,13 +15,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.catalog.models import Category, Course
-from app.core.db import lock
+from app.core.db import lock, lock_if
 from app.extensions import db
 from app.tutoring.areas import area
 from app.tutoring.models import (
@@ -189,6 +190,15 @@ def trainer_is_free(trainer_id: int, starts: Sequence[datetime], minutes: int) -
     return not any(overlaps(s, s + length, busy[trainer_id]) for s in starts)
 
 
+def _can_take(starts: Sequence[datetime], minutes: int, trainer: Trainer) -> bool:
+    """Under the trainer's lock: accepting, with a place, and free at every start."""
+    return (
+        trainer.accepting
+        and trainer.active_students < trainer.capacity
+        and trainer_is_free(trainer.id, starts, minutes)
+    )
+
+
 def auto_assign(purchase_id: int) -> TrainerAllocation:
     """Allocate the best trainer (approved, with sessions) or leave a pending allocation for
     an admin, with every candidate's scores either way. Idempotent: an allocated purchase
@@ -215,17 +225,15 @@ def auto_assign(purchase_id: int) -> TrainerAllocation:
         pick = best(scored, minimum)
         if pick is None:
             break
-        trainer = lock(Trainer, pick.trainer_id)
         starts = plan_sessions(choice, purchase.tier, by_id[pick.trainer_id])
         minutes = int(choice.schedule.duration.total_seconds() // 60)
-        if (
-            trainer.accepting
-            and trainer.active_students < trainer.capacity
-            and trainer_is_free(trainer.id, starts, minutes)
-        ):
+        trainer = lock_if(Trainer, pick.trainer_id, partial(_can_take, starts, minutes))
+        if trainer is not None:
             return approve_with(purchase, trainer, Plan(starts, pick, scored), existing)
-        log.info("event=tutoring_trainer_taken purchase=%s trainer=%s", purchase.id, trainer.id)
-        lost.add(trainer.id)
+        log.info(
+            "event=tutoring_trainer_taken purchase=%s trainer=%s", purchase.id, pick.trainer_id
+        )
+        lost.add(pick.trainer_id)
     return _pending(purchase, scored, existing, minimum)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.catalog.models import Course
-from app.core.db import lock
+from app.core.db import lock, lock_if
 from app.core.errors import DomainError
 from app.extensions import db
 from app.tutoring.assignment import load_candidates, request_for, trainer_is_free, weights
@@ -42,10 +42,15 @@ def find_substitute(session_id: int) -> Trainer | None:
     candidates = load_candidates(choice, away)
     request = request_for(purchase.course_id, choice)
     scored = score_candidates(request, candidates, lambda _: [session.starts_at], weights())
+
+    def free(trainer: Trainer) -> bool:
+        return trainer.accepting and trainer_is_free(
+            trainer.id, [session.starts_at], session.duration_min
+        )
+
     for pick in (s for s in scored if s.qualified):  # best first
-        trainer = lock(Trainer, pick.trainer_id)
-        free = trainer_is_free(trainer.id, [session.starts_at], session.duration_min)
-        if trainer.accepting and free:
+        trainer = lock_if(Trainer, pick.trainer_id, free)
+        if trainer is not None:
             session.trainer_id = trainer.id
             session.status = SessionStatus.SCHEDULED
             session.note = "Taught by a substitute while the trainer is away."
