@@ -30,10 +30,15 @@ def lock_if(model: type[M], pk: Any, keep: Callable[[M], bool]) -> M | None:
     locks on savepoint rollback). A writer that tries candidate rows one after another
     therefore holds at most the one it keeps: holding each rejected row until commit let
     two writers trying the same rows in different orders deadlock."""
-    savepoint = db.session.begin_nested()
-    row = lock(model, pk)
-    if keep(row):
-        savepoint.commit()  # RELEASE SAVEPOINT: the lock now belongs to the transaction
-        return row
-    savepoint.rollback()
-    return None
+    try:
+        with db.session.begin_nested():  # released on success, rolled back on _Rejected
+            row = lock(model, pk)
+            if not keep(row):
+                raise _Rejected
+    except _Rejected:
+        return None
+    return row
+
+
+class _Rejected(Exception):
+    """`keep` said no: leave the savepoint by rolling it back."""
