@@ -33,9 +33,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # System packages (Debian), installed when missing: ffmpeg transcodes lectures (`make run` and the
-# tests; without it the imageio-ffmpeg binary is used), Chromium drives the browser tests.
+# tests; without it the imageio-ffmpeg binary is used), Chromium drives the browser tests, curl and jq
+# run seed 000's own test scripts (tests/api/seed000/).
 system-packages:
-	@$(MAKE) --no-print-directory apt-install PACKAGES="chromium ffmpeg"
+	@$(MAKE) --no-print-directory apt-install PACKAGES="chromium ffmpeg jq curl"
 
 media-packages:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="ffmpeg"

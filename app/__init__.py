@@ -115,6 +115,11 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(package.bp)
         for extra in getattr(package, "EXTRA_BLUEPRINTS", ()):  # e.g. /metrics, outside /admin
             app.register_blueprint(extra)
+    from app.api.aliases import register_aliases
+    from app.api.cors import init_cors
+
+    register_aliases(app)  # after every blueprint: the seeds' paths reuse their view functions
+    init_cors(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -15,6 +15,8 @@ from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+DEV_SERVICE_KEY = "dev-service-api-key"  # development only; production sets its own or none
+DEV_SERVICE_SECRET = "dev-service-secret"  # noqa: S105 - development only
 
 
 class ConfigError(RuntimeError):
@@ -48,6 +50,10 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw) if raw else default
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
@@ -139,6 +145,18 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         },
         "TUTORING_MIN_SCORE": _float(env, "TUTORING_MIN_SCORE", 0.35),
         "TUTORING_LOCK_TIMEOUT_MS": _int(env, "TUTORING_LOCK_TIMEOUT_MS", 5000),
+        # JSON API v1 (docs/api.md): access JWTs, refresh tokens, limits, CORS.
+        "API_ACCESS_TOKEN_MINUTES": _positive(env, "API_ACCESS_TOKEN_MINUTES", 15),
+        "API_REFRESH_TOKEN_DAYS": _positive(env, "API_REFRESH_TOKEN_DAYS", 30),
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
+        "API_CORS_ORIGINS": _csv(env.get("API_CORS_ORIGINS", "")),
+        # Seed 000's service-to-service calls (/internal/...): the key callers send, the HMAC
+        # secret they sign with, the services allowed, and how old a signature may be.
+        "SERVICE_API_KEY": env.get("SERVICE_API_KEY") or ("" if production else DEV_SERVICE_KEY),
+        "SERVICE_SECRET_KEY": env.get("SERVICE_SECRET_KEY")
+        or ("" if production else DEV_SERVICE_SECRET),
+        "SERVICE_IDS": _csv(env.get("SERVICE_IDS", "payment-service,course-service")),
+        "SERVICE_SIGNATURE_WINDOW": _positive(env, "SERVICE_SIGNATURE_WINDOW", 300),
         # Flask and extensions
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(env),
         "SESSION_COOKIE_HTTPONLY": True,

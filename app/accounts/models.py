@@ -85,6 +85,10 @@ class User(UserMixin, TimestampMixin, db.Model):  # type: ignore[name-defined,mi
         return f"<User {self.id} {self.email} {self.role}>"
 
 
+LOGIN_WEB = "web"
+LOGIN_API = "api"
+
+
 class LoginSession(db.Model):  # type: ignore[name-defined,misc]
     """One sign-in on one device; the cookies carry its token, the table only a hash of it."""
 
@@ -96,6 +100,11 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     remember: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # "web": a browser's cookies carry the token; "api": an app's sign-in (app/accounts/
+    # api_logins.py), whose token is never handed out: its refresh tokens stand for it.
+    kind: Mapped[str] = mapped_column(
+        String(10), default=LOGIN_WEB, server_default=LOGIN_WEB, nullable=False
+    )
     user_agent: Mapped[str] = mapped_column(String(120), default="", nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, nullable=False
@@ -113,6 +122,27 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<LoginSession {self.id} user={self.user_id}>"
+
+
+class RefreshToken(db.Model):  # type: ignore[name-defined,misc]
+    """One refresh token of an API login (its "family"): opaque, stored as a hash, good once.
+    A used row is kept until it expires, so presenting it again is recognised as reuse."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login_id: Mapped[int] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<RefreshToken {self.id} login={self.login_id}>"
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]

@@ -3,53 +3,93 @@
 
     POST /api/v1/admin/allocations/<id>/approve              {reason?}
     POST /api/v1/admin/allocations/allocate                  {purchaseId, trainerId, reason}
-    POST /api/v1/admin/allocations/retry-auto-assign         {purchaseId}
+    POST /api/v1/admin/allocations/retry-auto-assign         {purchaseId, reason?}
     POST /api/v1/purchases  {studentId, courseId, purchaseTier, metadata, key}  -> 201 | 200
 
-Admins only: 401 without a session, 403 for anyone else (token login arrives with the API
-issue; the checks stay)."""
+Admins only, by bearer token: 401 without one, 403 for anyone else.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
-from flask import jsonify, request
+from flask import request
 from flask.wrappers import Response
+from pydantic import Field
 
-from app.accounts.access import viewer
 from app.accounts.audit import Actor, Diff, Target, record_audit
 from app.accounts.models import Role, User
 from app.api import bp
-from app.api.bodies import InvalidField, json_object, text
-from app.core.errors import json_error
+from app.api.spec import Body, Reply, ok
+from app.api.spec import operation as op
 from app.core.models import utcnow
 from app.core.unit import committing
 from app.tutoring import allocations
 from app.tutoring.models import PurchaseSource, TrainerAllocation, TutoringPurchase
 from app.tutoring.purchases import PurchaseRequest, create_purchase, parse_choice
 
-
-def _ok(data: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify({"status": status, "success": True, "data": data})
-    response.status_code = status
-    return response
-
-
-def _integer(body: Mapping[str, Any], name: str) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise InvalidField(f"{name} must be a positive integer.", field=name)
-    return value
+TAG = "tutoring"
+ADMIN = (Role.ADMIN,)
+MAX_ID = 2**31 - 1
+ERRORS = (401, 403, 404, 409, 422)
 
 
-def _admin() -> User | Response:
-    user = viewer()
-    if user is None:
-        return json_error("login_required", "Log in as an admin.", 401)
-    if user.role is not Role.ADMIN:
-        return json_error("forbidden", "Admins only.", 403)
-    return user
+class ApproveBody(Body):
+    reason: str = Field(default="", max_length=300)
+
+
+class AllocateBody(Body):
+    purchaseId: int = Field(ge=1, le=MAX_ID)
+    trainerId: int = Field(ge=1, le=MAX_ID)
+    reason: str = Field(min_length=1, max_length=300)  # choosing by hand is always explained
+
+
+class RetryBody(Body):
+    purchaseId: int = Field(ge=1, le=MAX_ID)
+    reason: str = Field(default="", max_length=300)
+
+
+class PurchaseBody(Body):
+    studentId: int = Field(ge=1, le=MAX_ID)
+    courseId: int = Field(ge=1, le=MAX_ID)
+    purchaseTier: Literal[10, 20, 30]
+    # Seed 001's payment metadata: timeSlot, date, isSundayOnly, sessionDuration, weekdays,
+    # mode, area, genderPreference, timezone; app/tutoring/purchases.parse_choice names a bad one.
+    metadata: dict[str, Any]
+    key: str = Field(min_length=1, max_length=60)  # the same key again: the same purchase
+
+
+class AllocationReply(Reply):
+    id: int
+    purchaseId: int
+    trainerId: int | None
+    status: str
+    score: float | None
+    reasons: list[str]
+    note: str
+    decidedBy: int | None
+    candidates: list[dict[str, Any]]
+
+
+class AllocationEnvelope(Reply):
+    allocation: AllocationReply
+
+
+class PurchaseReply(Reply):
+    id: int
+    studentId: int
+    courseId: int
+    purchaseTier: int
+    purchaseDate: str
+    expiryDate: str | None
+    metadata: dict[str, Any]
+    isActive: bool
+    source: str
+
+
+class PurchaseEnvelope(Reply):
+    purchase: PurchaseReply
 
 
 def allocation_json(allocation: TrainerAllocation) -> dict[str, Any]:
@@ -75,55 +115,45 @@ def _state(allocation: TrainerAllocation) -> dict[str, object]:
 
 
 def _act(admin: User, action: str, reason: str, run: Callable[[], TrainerAllocation]) -> Response:
-    """Run one allocation action in a transaction with its audit row; JSON either way."""
-    with committing(catch=True) as unit:
+    """Run one allocation action in a transaction with its audit row."""
+    with committing():
         allocation = run()
         target = Target("allocation", allocation.id, f"Allocation #{allocation.id}")
         diff = Diff({}, _state(allocation))
         record_audit(Actor(admin, "api", request.remote_addr), action, target, diff, reason)
-    if unit.error is not None:
-        err = unit.error
-        return json_error(err.code, err.message, err.status, err.field)
-    return _ok({"allocation": allocation_json(allocation)})
+    return ok({"allocation": allocation_json(allocation)})
 
 
-@bp.post("/admin/allocations/<int:allocation_id>/approve")
-def api_allocation_approve(allocation_id: int) -> Response:
-    admin = _admin()
-    if isinstance(admin, Response):
-        return admin
-    reason = text(json_object(), "reason", max_length=300)
+@op(bp, "POST", "/admin/allocations/<int:allocation_id>/approve", tag=TAG, roles=ADMIN,
+    summary="Approve the trainer a pending allocation suggests", body=ApproveBody,
+    response=AllocationEnvelope, errors=ERRORS)  # fmt: skip
+def api_allocation_approve(user: User, allocation_id: int, body: ApproveBody) -> Response:
     return _act(
-        admin, "allocation.approve", reason, lambda: allocations.approve(allocation_id, admin.id)
+        user, "allocation.approve", body.reason, lambda: allocations.approve(allocation_id, user.id)
     )
 
 
-@bp.post("/admin/allocations/allocate")
-def api_allocation_allocate() -> Response:
-    admin = _admin()
-    if isinstance(admin, Response):
-        return admin
-    body = json_object()
-    purchase_id, trainer_id = _integer(body, "purchaseId"), _integer(body, "trainerId")
-    reason = text(body, "reason", required=True, max_length=300)
+@op(bp, "POST", "/admin/allocations/allocate", tag=TAG, roles=ADMIN,
+    summary="Allocate a trainer by hand", body=AllocateBody, response=AllocationEnvelope,
+    errors=ERRORS)  # fmt: skip
+def api_allocation_allocate(user: User, body: AllocateBody) -> Response:
     return _act(
-        admin,
+        user,
         "allocation.allocate",
-        reason,
-        lambda: allocations.allocate(purchase_id, trainer_id, admin.id),
+        body.reason,
+        lambda: allocations.allocate(body.purchaseId, body.trainerId, user.id),
     )
 
 
-@bp.post("/admin/allocations/retry-auto-assign")
-def api_allocation_retry() -> Response:
-    admin = _admin()
-    if isinstance(admin, Response):
-        return admin
-    body = json_object()
-    purchase_id = _integer(body, "purchaseId")
-    reason = text(body, "reason", max_length=300)
+@op(bp, "POST", "/admin/allocations/retry-auto-assign", tag=TAG, roles=ADMIN,
+    summary="Run the automatic assignment again", body=RetryBody, response=AllocationEnvelope,
+    errors=ERRORS)  # fmt: skip
+def api_allocation_retry(user: User, body: RetryBody) -> Response:
     return _act(
-        admin, "allocation.retry", reason, lambda: allocations.retry_auto_assign(purchase_id)
+        user,
+        "allocation.retry",
+        body.reason,
+        lambda: allocations.retry_auto_assign(body.purchaseId),
     )
 
 
@@ -141,31 +171,23 @@ def purchase_json(purchase: TutoringPurchase) -> dict[str, Any]:
     }
 
 
-@bp.post("/purchases")
-def api_create_purchase() -> Response:
+@op(bp, "POST", "/purchases", tag=TAG, roles=ADMIN, status=201,
+    summary="Create a tutoring purchase directly (200 with the first one for a known key)",
+    body=PurchaseBody, response=PurchaseEnvelope, errors=ERRORS)  # fmt: skip
+def api_create_purchase(body: PurchaseBody) -> Response:
     """Seed 001 flow 2, the admin's direct create, on the same idempotent path as a paid
     line: the same `key` again returns the purchase made the first time (200, not 201)."""
-    admin = _admin()
-    if isinstance(admin, Response):
-        return admin
-    body = json_object()
-    metadata = body.get("metadata")
-    if not isinstance(metadata, dict):
-        raise InvalidField("metadata must be an object (timeSlot, date, ...).", field="metadata")
-    key = text(body, "key", required=True, max_length=60)
-    with committing(catch=True) as unit:
+    metadata = body.metadata
+    with committing():
         choice = parse_choice(metadata, str(metadata.get("timezone") or ""), utcnow().date())
         purchase, created = create_purchase(
             PurchaseRequest(
-                key=f"admin:{key}",
-                user_id=_integer(body, "studentId"),
-                course_id=_integer(body, "courseId"),
-                tier=_integer(body, "purchaseTier"),
+                key=f"admin:{body.key}",
+                user_id=body.studentId,
+                course_id=body.courseId,
+                tier=body.purchaseTier,
                 choice=choice,
                 source=PurchaseSource.ADMIN,
             )
         )
-    if unit.error is not None:
-        err = unit.error
-        return json_error(err.code, err.message, err.status, err.field)
-    return _ok({"purchase": purchase_json(purchase)}, 201 if created else 200)
+    return ok({"purchase": purchase_json(purchase)}, 201 if created else 200)

@@ -29,6 +29,7 @@ from app.cart.pricing import CouponKind
 from app.catalog.models import Course
 from app.core import shared_cache
 from app.core.models import TimestampMixin, str_enum, utcnow
+from app.core.periods import AccessPeriod
 from app.core.security import new_token
 from app.extensions import db
 from app.tutoring.models import TutoringPackage
@@ -48,6 +49,8 @@ class Cart(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     touched_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, nullable=False, index=True
     )
+    # Seed 002's analytics_data ([{"key", "value"}]) sent with the cart; copied onto its order.
+    analytics_data: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
 
     items: Mapped[list[CartItem]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id", lazy="raise"
@@ -89,12 +92,27 @@ class CartItem(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("tutoring_packages.id", ondelete="CASCADE")
     )
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Seed 002's product `period` chosen for this line (None: the price's own access period).
+    period_value: Mapped[int | None] = mapped_column(Integer)
+    period_unit: Mapped[str | None] = mapped_column(String(5))
 
     cart: Mapped[Cart] = relationship(back_populates="items", lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")
     package: Mapped[TutoringPackage | None] = relationship(lazy="raise")
 
-    __table_args__ = (UniqueConstraint("cart_id", "course_id"),)
+    __table_args__ = (
+        UniqueConstraint("cart_id", "course_id"),
+        CheckConstraint(
+            "(period_value IS NULL AND period_unit IS NULL) OR "
+            "(period_value > 0 AND period_unit IN ('day', 'week', 'month', 'year'))",
+            name="period_whole",
+        ),
+    )
+
+    @property
+    def period(self) -> AccessPeriod | None:
+        """The access period the buyer chose for this line, if they chose one."""
+        return AccessPeriod.of(self.period_value, self.period_unit)
 
 
 coupon_courses = Table(

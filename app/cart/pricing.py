@@ -148,6 +148,11 @@ class PricedLine:
     def discount_percentage(self) -> int:
         return half_up_div(self.discount * 100, self.base_price) if self.base_price else 0
 
+    @property
+    def net(self) -> int:
+        """The line before tax: after sale and coupon, tax not added (or taken out)."""
+        return self.total - self.tax_total
+
 
 @dataclass(frozen=True)
 class Breakdown:
@@ -185,6 +190,11 @@ class Breakdown:
         return sum(line.tax_total for line in self.lines)
 
     @property
+    def net_total(self) -> int:
+        """What the lines come to before tax (seed 002's `sub_total`): total - tax_total."""
+        return sum(line.net for line in self.lines)
+
+    @property
     def total(self) -> int:
         return sum(line.total for line in self.lines)
 
@@ -193,13 +203,19 @@ class Breakdown:
         return self.total == 0
 
     def as_dict(self) -> dict[str, Any]:
-        """Seed 002's estimate payload; every amount in minor units."""
+        """Seed 002's estimate payload; every amount in minor units.
+
+        `sub_total` and `items[].total` are before tax and after every discount (seed 002:
+        16776 after a sale from 43176), so sub_total + tax_total = total for added tax; the
+        undiscounted prices are in `base_total` / `items[].base_price`."""
         return {
             "currency_code": self.currency,
-            "tax_rate": self.tax.rate_bp / 100,
+            "tax_rate": rate_percent(self.tax.rate_bp),
             "tax_name": self.tax.name,
             "tax_inclusive": self.tax.inclusive,
-            "sub_total": self.sub_total,
+            "sub_total": self.net_total,
+            "base_total": self.sub_total,
+            "sale_total": self.sale_total,
             "discount_amount": self.discount_amount,
             "discount_percentage": self.discount_percentage,
             "coupon_code": self.coupon_code,
@@ -208,6 +224,7 @@ class Breakdown:
             "total": self.total,
             "items": [
                 {
+                    "internship_id": line.course_id,
                     "course_id": line.course_id,
                     "course": line.title,
                     "base_price": line.base_price,
@@ -217,11 +234,17 @@ class Breakdown:
                     "discount_percentage": line.discount_percentage,
                     "coupon_discount": line.coupon_discount,
                     "tax_total": line.tax_total,
-                    "total": line.total,
+                    "total": line.net,
+                    "total_with_tax": line.total,
                 }
                 for line in self.lines
             ],
         }
+
+
+def rate_percent(rate_bp: int) -> int | float:
+    """A tax rate in percent as the seed shows it: 18, or 7.25 when not whole (display only)."""
+    return rate_bp // 100 if rate_bp % 100 == 0 else rate_bp / 100
 
 
 def best_sale(line: Line, campaigns: Sequence[Campaign]) -> tuple[int, Campaign | None]:

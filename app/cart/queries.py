@@ -301,3 +301,8 @@ def load_course(course_id: int | None) -> Course | None:
         )
         course = db.session.scalars(stmt).first()
     return course
+
+
+def get_sale_by_slug(slug: str) -> Sale | None:
+    """The sale campaign with this slug (running or not)."""
+    return db.session.scalars(select(Sale).where(Sale.slug == slug.strip().lower())).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, has_request_context, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_login import user_logged_in
@@ -70,6 +70,31 @@ def _cart_response(status: int = 200, **context: object) -> Response:
 @bp.get("/cart")
 def cart_page() -> ResponseReturnValue:
     return _cart_response()
+
+
+@bp.get("/cart/open/<signed>")
+def open_link(signed: str) -> ResponseReturnValue:
+    """Seed 002's cart_url: the cart it names becomes this visitor's, then the cart page.
+
+    Anonymously the cart goes into the cart cookie; signed in, it is merged into the user's
+    cart as at login. A cart that already belongs to a user opens for that user only."""
+    token = services.cart_token_from_link(signed)
+    if token is None:
+        abort(400, "This cart link is not valid.")
+    cart = queries.get_cart_by_token(token)
+    if cart is None:
+        abort(404, "This cart has expired.")
+    user = viewer()
+    if cart.user_id is None and user is not None:
+        with committing():
+            services.merge_carts(cart, user)
+    elif cart.user_id is None:
+        g.new_cart_token = cart.token  # set_cart_cookie hands it to the browser
+    elif user is None:
+        return redirect(url_for("accounts.login", next=request.path))
+    elif user.id != cart.user_id:
+        abort(404)
+    return redirect(url_for("cart.cart_page"))
 
 
 @bp.get("/cart/badge")

@@ -108,6 +108,8 @@ class Order(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     provider: Mapped[str | None] = mapped_column(String(20))
     # The cart it was placed from: a second checkout of that cart finds this order.
     cart_token: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Seed 002's analytics_data ([{key, value}]), copied from the cart the order was placed from.
+    analytics_data: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Webhook received -> enrollments created, for the latency figure admins watch.

@@ -71,19 +71,31 @@ def get_awaiting_order_for_cart(user_id: int, cart_token: str) -> Order | None:
 
 
 def order_payload(order: Order, redirect: str) -> dict[str, object]:
-    """Seed 002's order object; amounts in minor units."""
+    """Seed 002's order object; amounts in minor units.
+
+    `subtotal` is before tax and after every discount, as in seed 002 (1197600 + tax 215568
+    = total 1413168, with discount_amount 1200000 off the undiscounted `base_subtotal`)."""
     payload: dict[str, object] = {
         "order_token": order.token,
         "status": order.status.value,
         "currency": order.currency,
-        "subtotal": order.subtotal_minor,
+        "subtotal": order.total_minor - order.tax_minor,
+        "base_subtotal": order.subtotal_minor,
+        "sale_discount": order.sale_discount_minor,
+        "coupon_discount": order.coupon_discount_minor,
+        "coupon_code": order.coupon_code,
         "discount_amount": order.discount_minor,
         "tax_amount": order.tax_minor,
+        "tax_rate": order.tax_rate_bp // 100
+        if order.tax_rate_bp % 100 == 0
+        else order.tax_rate_bp / 100,
         "total": order.total_minor,
         "checkout_url": redirect,
+        "analytics_data": order.analytics_data,
     }
     enrollments = list_enrollments_for_order(order.id)
     if enrollments:
+        payload["enrollment_id"] = enrollments[0].id
         payload["enrollment_ids"] = [e.id for e in enrollments]
     return payload
 

@@ -125,6 +125,7 @@ def _snapshot(user: User, view: CartView, now: datetime) -> Order:
     order = Order(
         user_id=user.id,
         cart_token=cart.token,
+        analytics_data=cart.analytics_data,
         currency=cart.currency,
         subtotal_minor=b.sub_total,
         sale_discount_minor=b.sale_discount,

@@ -19,6 +19,10 @@ class DomainError(Exception):
             self.code = code
         self.field = field
 
+    def details(self) -> dict[str, object]:
+        """Extra members of the API's error body (e.g. every invalid field)."""
+        return {}
+
 
 class NotFound(DomainError):
     code = "not_found"
@@ -28,6 +32,20 @@ class NotFound(DomainError):
 class PermissionDenied(DomainError):
     code = "forbidden"
     status = 403
+
+
+def api_error(
+    code: str, message: str, status: int, field: str | None = None, **extra: object
+) -> Response:
+    """The JSON API's one error shape (docs/api.md), seed 000's:
+    {"success": false, "status", "error": "<message>", "code", "field"?, ...extra}."""
+    body: dict[str, object] = {"success": False, "status": status, "error": message, "code": code}
+    if field:
+        body["field"] = field
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def json_error(code: str, message: str, status: int, field: str | None = None) -> Response:

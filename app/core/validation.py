@@ -29,7 +29,9 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 _FIELD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")
 # Their raw body is checked by the provider's signature first, then by webhook ingestion.
-RAW_BODY_ENDPOINTS = frozenset({"payments.webhook", "media.put_part"})
+RAW_BODY_ENDPOINTS = frozenset(
+    {"payments.webhook", "alias.payments.webhook", "media.put_part", "api.api_put_upload"}
+)
 # JSON APIs of their own (numbers and lists, not form fields): the studio's uploader.
 JSON_BODY_ENDPOINTS = frozenset(
     {"teaching.start_upload", "teaching.upload_parts", "teaching.confirm_upload"}
@@ -106,7 +108,10 @@ def _check_json() -> None:
     except (ValueError, RecursionError) as exc:
         raise BadInput("The request body is not valid JSON.", code="invalid_json") from exc
     check_json_value(data)
-    if not request.path.startswith("/api/") and request.endpoint not in JSON_BODY_ENDPOINTS:
+    if (
+        not request.path.startswith(("/api/", "/internal/"))
+        and request.endpoint not in JSON_BODY_ENDPOINTS
+    ):
         _check_form_shaped(data)
 
 

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from app.core.caching import init_caching
 from app.core.compression import init_compression
 from app.core.cookies import CookieSessionInterface
-from app.core.errors import DomainError, json_error
+from app.core.errors import DomainError, api_error, json_error
 from app.core.htmx import render, wants_partial
 from app.core.money import Money
 from app.core.readonly import init_read_only
@@ -62,9 +62,21 @@ ERROR_TEXT = {
 }
 
 
-def error_response(status: int, message: str | None = None, code: str = "") -> Response:
+def is_api_path() -> bool:
+    return request.path.startswith(("/api/", "/internal/"))
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    code: str = "",
+    field: str | None = None,
+    **extra: object,
+) -> Response:
     title, default = ERROR_TEXT.get(status, ERROR_TEXT[500])
     text = message or default
+    if is_api_path():
+        return api_error(code or title.lower().replace(" ", "_"), text, status, field, **extra)
     if wants_json():
         return json_error(code or title.lower().replace(" ", "_"), text, status)
     response = render(
@@ -131,13 +143,13 @@ def _csrf_failed(_err: CSRFError) -> Response:
 def _redis_down(err: RedisError) -> Response:
     # Only what truly needs Redis gets here; the rest degrades (cache miss, in-memory limits).
     current_app.logger.warning("event=redis_unavailable path=%s error=%r", request.path, err)
-    response = error_response(503, None, "service_unavailable")
+    response = error_response(503, None, "service_unavailable", retryAfter=60)
     response.headers["Retry-After"] = "60"
     return response
 
 
 def _domain_error(err: DomainError) -> Response:
-    return error_response(err.status, err.message, err.code)
+    return error_response(err.status, err.message, err.code, err.field, **err.details())
 
 
 def _data_error(err: DataError) -> Response:
@@ -154,7 +166,9 @@ def _database_error(err: DBAPIError) -> Response:
         raise err
     db.session.rollback()
     log.warning("event=database_connection_lost path=%s", request.path)
-    response = error_response(503, "We lost the database connection. Please try again.")
+    response = error_response(
+        503, "We lost the database connection. Please try again.", retryAfter=1
+    )
     response.headers["Retry-After"] = "1"
     return response
 

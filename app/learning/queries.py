@@ -49,3 +49,17 @@ def list_enrollments_for_order(order_id: int) -> list[Enrollment]:
     """Every enrollment an order created."""
     stmt = select(Enrollment).where(Enrollment.order_id == order_id).order_by(Enrollment.id)
     return list(db.session.scalars(stmt))
+
+
+def list_enrollments(user_id: int, course_id: int | None = None) -> list[Enrollment]:
+    """Every enrollment of the user, whatever its status (of one course, when given), with its
+    course loaded, most recent first (the API's "my enrollments")."""
+    stmt = (
+        select(Enrollment)
+        .where(Enrollment.user_id == user_id)
+        .options(joinedload(Enrollment.course))
+        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    )
+    if course_id is not None:
+        stmt = stmt.where(Enrollment.course_id == course_id)
+    return list(db.session.scalars(stmt))

@@ -4,6 +4,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.cart import queries as cart_queries
 from app.cart import services as cart_services
 from app.checkout.models import Order
 from app.payments.models import Payment
@@ -22,14 +23,17 @@ def test_order_with_an_idempotency_key_header(client: FlaskClient, db_session: S
     order = first.json["data"]["order"]
     assert order["status"] == "awaiting_payment" and order["total"] == 2500
     assert "/pay/" in order["checkout_url"] and first.json["data"]["replayed"] is False
+    payment = db_session.scalars(select(Payment)).one()
+    assert order["payment_token"] == payment.token
     again = client.post("/api/v1/order", json={"cart_token": cart.token}, headers=headers)
     assert again.json["data"]["order"]["order_token"] == order["order_token"]
     assert again.json["data"]["replayed"] is True
-    other = client.post(
-        "/api/v1/order", json={"cart_token": cart.token, "provider": "stripe"}, headers=headers
-    )
+    db_session.delete(cart)  # the same key for another cart of this user
+    db_session.flush()
+    newer = _cart_of(user)
+    other = client.post("/api/v1/order", json={"cart_token": newer}, headers=headers)
     assert other.status_code == 422
-    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert other.json["code"] == "idempotency_key_reused"
     assert db_session.scalar(select(func.count(Order.id))) == 1
     assert db_session.scalar(select(func.count(Payment.id))) == 1
 
@@ -48,6 +52,7 @@ def test_free_order_and_refusals(client: FlaskClient, db_session: Session) -> No
     )
     data = free.json["data"]["order"]
     assert data["status"] == "completed" and data["total"] == 0 and len(data["enrollment_ids"]) == 1
+    assert data["enrollment_id"] == data["enrollment_ids"][0]
     anonymous = cart_services.open_cart("USD")
     refused = client.post(
         "/api/v1/order", json={"cart_token": anonymous.token, "idempotency_key": "anon-key-001"}
@@ -55,7 +60,11 @@ def test_free_order_and_refusals(client: FlaskClient, db_session: Session) -> No
     assert refused.status_code == 404  # a cart with no owner is nobody's to order
     assert client.post("/api/v1/order", json={"cart_token": "nope"}).status_code == 404
     short = client.post("/api/v1/order", json={"cart_token": cart.token, "idempotency_key": "x"})
-    assert short.status_code == 422 and short.json["error"]["code"] == "bad_key"
+    assert short.status_code == 422 and short.json["field"] == "idempotency_key"
+    header = client.post(
+        "/api/v1/order", json={"cart_token": cart.token}, headers={"Idempotency-Key": "x"}
+    )
+    assert header.status_code == 422 and header.json["code"] == "bad_key"
 
 
 def _cart_of(user: object, price: int = 2500) -> str:
@@ -75,7 +84,7 @@ def test_anonymous_order_is_401_and_changes_nothing(
             headers={"Idempotency-Key": "anon-000001", **headers},
         )
         assert response.status_code == 401 and response.json["success"] is False
-        assert response.json["error"]["code"] == "login_required"
+        assert response.json["code"] == "login_required"
     assert db_session.scalar(select(func.count(Order.id))) == 0
 
 
@@ -89,8 +98,7 @@ def test_another_users_cart_token_is_404(client: FlaskClient, db_session: Sessio
             json={"cart_token": token},
             headers={"Idempotency-Key": "steal-00001", **headers},
         )
-        assert response.status_code == 404 and response.json["error"]["code"] == "cart_not_found"
+        assert response.status_code == 404 and response.json["code"] == "cart_not_found"
     assert db_session.scalar(select(func.count(Order.id))) == 0
-    assert cart_services.view_cart(
-        __import__("app.cart.queries", fromlist=["x"]).get_cart_by_token(token), owner
-    ).breakdown.lines
+    cart = cart_queries.get_cart_by_token(token)
+    assert cart is not None and cart_services.view_cart(cart, owner).breakdown.lines

@@ -139,6 +139,7 @@ FRAGMENT_ROUTES = {
     "POST /tutoring/time-off/<int:time_off_id>/delete",
 }
 PAGE_ROUTES = {
+    "GET /api/v1/docs",  # the API's docs page: no fragments
     "POST /admin/allocations/<int:allocation_id>/retry",
     "GET POST /admin/coupons/<int:coupon_id>",
     "GET POST /admin/coupons/new",
@@ -790,6 +791,7 @@ def _calls(s: Shop) -> list[Call]:
         Call("/logout", "POST", who="fresh"),
         Call("/account/sessions/logout-all", "POST", who="fresh"),
         # JSON and operations
+        Call("/cart/open/nope"),  # a tampered cart link: the error page
         Call("/api/v1/cart", "POST"),
         Call("/api/v1/cart/estimate", "POST"),
         Call("/api/v1/cart/nope/coupon", "POST"),
@@ -842,6 +844,28 @@ def _calls(s: Shop) -> list[Call]:
         Call("/media/parts/nope/1?size=1&exp=1&sig=x", "PUT"),
         Call("/media/files/src/nope?exp=1&sig=x"),
     ]
+
+
+# JSON routes: the API's operations, the seeds' alias paths and /internal. They never answer
+# HTML, so each is asked once with placeholder arguments (as a stranger and as the student), and
+# the walk checks no HX-Request gets a fragment back from them.
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>")
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return {"int": "999999", "path": "index.m3u8"}.get(match[1] or "", "nope")
+
+
+def _api_calls(app: Flask) -> list[Call]:
+    calls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/api/", "/internal/")):
+            continue
+        path = _PLACEHOLDER.sub(_placeholder, rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            calls.append(Call(path, method, who="guest"))
+            calls.append(Call(path, method))
+    return calls
 
 
 def route_key(rule: Rule) -> str:
@@ -1047,7 +1071,7 @@ def test_every_route_answering_htmx_returns_the_element_its_trigger_swaps(
 ) -> None:
     assert RESPONSE_HANDLING, "base.html lost its htmx-config: which answers htmx swaps is unknown"
     walk = Walk(app, shop)
-    calls = _calls(shop)
+    calls = _calls(shop) + _api_calls(app)
     for call in (c for c in calls if c.method == "GET"):
         walk.visit(call)
     pages = walk.pages.items()

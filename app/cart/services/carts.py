@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Date, cast, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -75,8 +77,13 @@ def open_cart(currency: str, user: User | None = None) -> Cart:
     return cart
 
 
-def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
-    """Put a paid, published course in the cart, priced in the cart's currency."""
+def add_course(
+    cart: Cart, course_id: int, user: User | None, period: AccessPeriod | None = None
+) -> CartItem:
+    """Put a paid, published course in the cart, priced in the cart's currency.
+
+    `period` (seed 002's product period) is the access the line buys: a price sold for a
+    fixed period offers only that one; a price for good may be bought for a chosen period."""
     course = load_course(course_id)
     if course is None or not course.is_published:
         raise CartError("This course is not for sale.", code="not_for_sale")
@@ -84,10 +91,18 @@ def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
         raise CartError("Choose a package of sessions and your schedule.", code="choose_package")
     if course.is_free:
         raise CartError("This course is free: enroll from its page instead.", code="free_course")
-    if course_line(course, cart.currency) is None:
+    price = course.price_in(cart.currency)
+    if price is None or course_line(course, cart.currency) is None:
         raise CartError(
             f"“{course.title}” has no price in {cart.currency}. Switch currency to buy it.",
             code="no_price_in_currency",
+        )
+    offered = price.access_period
+    if period is not None and offered is not None and period != offered:
+        raise CartError(
+            f"“{course.title}” is sold for {offered.label} of access, not {period.label}.",
+            code="period_not_offered",
+            field="period",
         )
     # Time-limited or ended access may be bought again (extended or renewed); lifetime not.
     if user is not None and held_for_good(user.id, [course.id]):
@@ -97,7 +112,12 @@ def add_course(cart: Cart, course_id: int, user: User | None) -> CartItem:
     )
     if not _untouched_since_opened(cart) and db.session.scalar(in_cart) is not None:
         raise CartError("This course is already in your cart.", code="already_in_cart")
-    item = CartItem(cart_id=cart.id, course_id=course.id)
+    item = CartItem(
+        cart_id=cart.id,
+        course_id=course.id,
+        period_value=period.value if period else None,
+        period_unit=period.unit if period else None,
+    )
     db.session.add(item)
     touch(cart)
     db.session.flush()
@@ -153,6 +173,61 @@ def apply_coupon(
     return price_lines(loaded.currency, lines, coupon, buyer_country(loaded, user), now)
 
 
+@dataclass(frozen=True)
+class CouponQuote:
+    """A coupon applied: the new breakdown and the total the cart came to without it."""
+
+    breakdown: Breakdown
+    total_before: int
+
+    @property
+    def saving(self) -> int:
+        """How much less the buyer pays, tax included (seed 002's coupon `discount_amount`):
+        the coupon comes off the price before tax, so the tax on it goes too."""
+        return self.total_before - self.breakdown.total
+
+
+def quote_coupon(
+    cart: Cart, code: str, user: User | None, now: datetime | None = None
+) -> CouponQuote:
+    """Apply the coupon (apply_coupon) and say what it saves against the cart without one."""
+    now = now or utcnow()
+    applied = apply_coupon(cart, code, user, now)
+    loaded = load_cart(cart.id)
+    before = price_lines(
+        loaded.currency, cart_lines(loaded), None, buyer_country(loaded, user), now
+    )
+    return CouponQuote(breakdown=applied, total_before=before.total)
+
+
+def set_analytics(cart: Cart, data: list[dict[str, str]] | None) -> None:
+    """Keep seed 002's analytics_data with the cart (the order placed from it copies it)."""
+    cart.analytics_data = data or None
+
+
+# Seed 002's cart_url: a signed link to the cart, with a salt of its own (a cart cookie value
+# or any other signed token cannot be replayed as one).
+LINK_SALT = "cart-link"
+
+
+def _link_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=LINK_SALT)  # type: ignore[arg-type]
+
+
+def sign_cart_link(cart: Cart) -> str:
+    """The signed part of the cart's link (app/cart/views.py open_link claims it)."""
+    return str(_link_serializer().dumps(cart.token))
+
+
+def cart_token_from_link(signed: str) -> str | None:
+    """The cart token a link names, or None when it was not signed by us."""
+    try:
+        token = _link_serializer().loads(signed)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) else None
+
+
 def remove_coupon(cart: Cart) -> None:
     """Detach the coupon: prices go back to what they were."""
     cart.coupon_id = None
@@ -173,7 +248,13 @@ class CartView:
         the prices the cart was loaded with, no query."""
         item = next((i for i in self.cart.items if i.course_id == course_id), None)
         price = item.course.price_in(self.cart.currency) if item is not None else None
-        return price.access_period if price is not None else None
+        offered = price.access_period if price is not None else None
+        chosen = item.period if item is not None else None
+        # The line's chosen period, unless the price sells another fixed one (the currency
+        # changed since): a fixed period is never swapped for a longer one at the same price.
+        if chosen is not None and (offered is None or offered == chosen):
+            return chosen
+        return offered
 
 
 def coupon_problem(cart: Cart, user: User | None, lines: list[Line], now: datetime) -> str | None:
@@ -226,15 +307,16 @@ def merge_carts(anonymous: Cart, user: User) -> Cart:
             return existing
         older = load_cart(existing.id)
         carried = [
-            (i.course_id, i.package_id, i.details)
+            (i.course_id, i.package_id, i.details, i.period_value, i.period_unit)
             for i in older.items
             if item_line(i, anonymous.currency) is not None
         ]
         anonymous.coupon_id = anonymous.coupon_id or older.coupon_id
+        anonymous.analytics_data = anonymous.analytics_data or older.analytics_data
         db.session.delete(older)  # before the user id moves: one cart per user
         db.session.flush()
         present = {i.course_id for i in load_cart(anonymous.id).items}
-        for course_id, package_id, details in carried:
+        for course_id, package_id, details, period_value, period_unit in carried:
             if course_id not in present:
                 db.session.add(
                     CartItem(
@@ -242,6 +324,8 @@ def merge_carts(anonymous: Cart, user: User) -> Cart:
                         course_id=course_id,
                         package_id=package_id,
                         details=details,
+                        period_value=period_value,
+                        period_unit=period_unit,
                     )
                 )
     anonymous.user_id = user.id
@@ -285,3 +369,21 @@ def empty_cart(cart: Cart) -> None:
     db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
     cart.coupon_id = None
     touch(cart)
+
+
+def quote_course_coupon(
+    code: str, course_id: int, currency: str, user: User | None, now: datetime | None = None
+) -> tuple[Breakdown, Breakdown]:
+    """Seed 004's coupon check for one course: the course priced in the currency without and
+    with the coupon, as a cart holding only it would be, if this user may use the coupon there
+    (CouponInvalid otherwise). Nothing is reserved or stored."""
+    now = now or utcnow()
+    course = load_course(course_id)
+    line = course_line(course, currency) if course is not None and course.is_published else None
+    if line is None:
+        raise CartError(f"This course is not for sale in {currency}.", code="not_for_sale")
+    # An unsaved cart: the buyer's country comes from the profile, else from the currency.
+    country = buyer_country(Cart(currency=currency), user)
+    plain = price_lines(currency, [line], None, country, now)
+    coupon = validate_coupon(code, user.id if user else None, plain, now)
+    return plain, price_lines(currency, [line], coupon, country, now)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.cart.models import (
     Coupon,
@@ -29,14 +30,21 @@ from app.extensions import db
 
 
 class CouponInvalid(DomainError):
-    """A coupon that cannot be used, with a stable reason and seed 002's numeric code."""
+    """A coupon that cannot be used, with a stable reason and seed 002's numeric code.
+
+    The API answers `"code": 2004` (the number, as seed 002 shows it) with the reason and
+    seed 002's `validation_messages` beside it; pages show the message."""
 
     status = 422
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message, code=reason, field="code")
+        super().__init__(message, field="coupon")
         self.reason = reason
         self.number = REASON_NUMBERS[reason]
+        self.code = self.number  # type: ignore[assignment]  # seed 002's codes are numbers
+
+    def details(self) -> dict[str, object]:
+        return {"reason": self.reason, "validation_messages": [self.message]}
 
 
 # Stable numeric codes in the style of seed 002 ("code": 2004, "Coupon is invalid.").
@@ -320,3 +328,21 @@ def set_coupon_active(coupon: Coupon, active: bool) -> Coupon:
     """Stop (or restart) the coupon being accepted; uses already reserved stay valid."""
     coupon.active = active
     return coupon
+
+
+def list_active_coupons(now: datetime | None = None, limit: int = 200) -> list[Coupon]:
+    """Coupons that can be used now (active, in their dates, uses left), newest first."""
+    now = now or utcnow()
+    stmt = (
+        select(Coupon)
+        .where(
+            Coupon.active.is_(True),
+            or_(Coupon.valid_from.is_(None), Coupon.valid_from <= now),
+            or_(Coupon.valid_until.is_(None), Coupon.valid_until > now),
+            or_(Coupon.max_uses.is_(None), Coupon.uses < Coupon.max_uses),
+        )
+        .options(selectinload(Coupon.courses))
+        .order_by(Coupon.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

@@ -112,3 +112,21 @@ def providers_for(currency: str) -> list[PaymentProvider]:
     if "sandbox" in available:
         offered.append(available["sandbox"])
     return offered
+
+
+def provider_for_app(name: str) -> PaymentProvider | None:
+    """The provider an app's `paymentMethod` names. In test mode a provider without keys here
+    is served by the sandbox (seed 000's script asks for "stripe" against `make run`); None
+    when neither is configured (the sandbox never is in production)."""
+    available = configured()
+    return available.get(name) or available.get(sandbox.SandboxProvider.name)
+
+
+def in_test_mode(provider_name: str) -> bool:
+    """Whether this provider's payments are test payments (the sandbox's)."""
+    return provider_name == sandbox.SandboxProvider.name
+
+
+def stripe_session_id(provider_name: str, session_id: str | None) -> str | None:
+    """Seed 004's `stripeSessionId`: a Stripe payment's Checkout Session id, else None."""
+    return session_id if provider_name == "stripe" else None

@@ -198,3 +198,20 @@ class PaymentProvider(ABC):
     @abstractmethod
     def refund(self, payment: Payment, amount: int, key: str) -> RefundResult:
         """Refund part or all of a captured payment; the same key never refunds twice."""
+
+    def verify_payment(
+        self,
+        payment: Payment,
+        gateway_id: str,  # noqa: ARG002 - the client's id: checked by the caller, never trusted
+        signature: str,  # noqa: ARG002 - only providers whose checkout signs its result use it
+        test_card: str = "",  # noqa: ARG002 - the sandbox's test card (test mode only)
+    ) -> PaymentFacts | None:
+        """An app asks us to verify a payment (seed 000's verify call): what the provider says
+        about it, or None when what the app brought proves nothing (a bad signature).
+
+        By default the provider is asked directly, as reconciliation does."""
+        return self.fetch_status(payment)
+
+    def cancel_session(self, payment: Payment) -> None:  # noqa: B027 - optional, no-op default
+        """Stop the payment's session from taking money, where the provider can; by default
+        nothing (the session expires by itself, and a late payment is still honoured)."""

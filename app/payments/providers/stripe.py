@@ -191,6 +191,17 @@ class StripeProvider(PaymentProvider):
             raise ProviderError(f"Stripe could not be asked: {exc}") from exc
         return session_facts(session)
 
+    def cancel_session(self, payment: Payment) -> None:
+        # An expired Checkout Session can no longer be paid; one already paid cannot expire.
+        if not payment.provider_session_id:
+            return
+        try:
+            self.client.v1.checkout.sessions.expire(payment.provider_session_id)
+        except stripe.StripeError as exc:
+            raise ProviderError(
+                f"Stripe could not cancel the payment: {exc.user_message or exc}"
+            ) from exc
+
     def refund(self, payment: Payment, amount: int, key: str) -> RefundResult:
         params: Any = {
             "payment_intent": payment.provider_payment_id,

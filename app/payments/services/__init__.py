@@ -1,6 +1,12 @@
 """Payment rules, one module each: sessions, fulfilment, refunds, webhooks, reconciliation."""
 
-from app.payments.services.fulfilment import apply_payment_facts, close_payment, fulfil_payment
+from app.payments.services.fulfilment import (
+    Verification,
+    apply_payment_facts,
+    close_payment,
+    fulfil_payment,
+    verify_payment,
+)
 from app.payments.services.lookup import find_refund
 from app.payments.services.refunds import (
     RefundError,
@@ -8,11 +14,18 @@ from app.payments.services.refunds import (
     check_refund_policy,
     claim_refund,
     make_refund,
+    plan_payment_refund,
     plan_refund,
+    request_buyer_refund,
     request_refund,
 )
 from app.payments.services.sessions import (
+    AmountMismatch,
     CheckoutResult,
+    CoursePurchase,
+    PaymentNotOpen,
+    buy_course,
+    cancel_payment,
     checkout_cart,
     retry_payment,
     start_payment,
@@ -25,12 +38,18 @@ from app.payments.services.webhooks import (
 )
 
 __all__ = [
+    "AmountMismatch",
     "CheckoutResult",
+    "CoursePurchase",
     "Ingested",
+    "PaymentNotOpen",
     "RefundError",
     "RefundPlan",
+    "Verification",
     "apply_payment_facts",
     "apply_provider_refund",
+    "buy_course",
+    "cancel_payment",
     "check_refund_policy",
     "checkout_cart",
     "claim_refund",
@@ -39,9 +58,12 @@ __all__ = [
     "fulfil_payment",
     "ingest_webhook",
     "make_refund",
+    "plan_payment_refund",
     "plan_refund",
     "process_event",
+    "request_buyer_refund",
     "request_refund",
     "retry_payment",
     "start_payment",
+    "verify_payment",
 ]

@@ -9,6 +9,7 @@ what the buyer already has is refunded automatically (see duplicates.py), never 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.checkout.lifecycle import close_order, fulfil_order
@@ -16,6 +17,7 @@ from app.checkout.models import Order, OrderStatus
 from app.core.metrics import count_payment, observe_webhook_to_enrollment
 from app.core.models import utcnow
 from app.payments.models import Payment, PaymentStatus
+from app.payments.providers import get_provider
 from app.payments.providers.base import FactStatus, PaymentFacts
 from app.payments.services.duplicates import refund_duplicate
 from app.payments.services.lookup import find_payment, latest_payment, lock_order, lock_payment
@@ -113,3 +115,45 @@ def close_payment(payment: Payment, status: PaymentStatus, reason: str) -> Payme
         target = OrderStatus.CANCELED if status is PaymentStatus.CANCELED else OrderStatus.FAILED
         close_order(order, target, reason)
     return payment
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verifying a payment for an app found: the payment as it now stands and, when it is
+    not paid, the provider's reason (or why nothing was proven)."""
+
+    payment: Payment
+    reason: str | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.payment.status.is_captured
+
+    def matches(self, gateway_id: str) -> bool | None:
+        """Whether the app's gateway id is one of the provider's ids for this payment (None
+        when it sent none): reported to the app, never used to find or pay anything."""
+        if not gateway_id:
+            return None
+        ids = {self.payment.provider_session_id, self.payment.provider_payment_id}
+        return gateway_id in ids - {None}
+
+
+NOT_PROVEN = "What was sent does not prove the payment (its signature does not verify)."
+
+
+def verify_payment(
+    payment: Payment, gateway_id: str, signature: str, test_card: str = ""
+) -> Verification:
+    """Seed 000's verify call: the provider is asked about OUR payment (the app's gateway id
+    and signature are checked, never trusted); what it says is applied as a webhook's facts
+    would be, so a captured payment is fulfilled by fulfil_payment (idempotent) and a failed
+    one closed. A payment captured already is only reported."""
+    if payment.status.is_captured:
+        return Verification(payment)
+    facts = get_provider(payment.provider).verify_payment(payment, gateway_id, signature, test_card)
+    if facts is None or (facts.session_id and facts.session_id != payment.provider_session_id):
+        return Verification(payment, NOT_PROVEN)
+    payment = apply_payment_facts(payment.provider, facts, payment) or payment
+    if payment.status.is_open:
+        return Verification(payment, facts.reason or "The payment is not complete yet.")
+    return Verification(payment, payment.failure_reason or facts.reason)

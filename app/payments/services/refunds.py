@@ -27,7 +27,7 @@ from app.core.errors import DomainError
 from app.core.metrics import count_refund
 from app.core.models import utcnow
 from app.extensions import db
-from app.jobs.queues import NOTIFY_RETRY, enqueue_after_commit
+from app.jobs.queues import CRITICAL_RETRY, NOTIFY_RETRY, QueueName, enqueue_after_commit
 from app.learning.queries import get_enrollment
 from app.payments.models import (
     Payment,
@@ -305,3 +305,33 @@ def stale_refunds(older_than: timedelta, now: datetime | None = None) -> list[in
         .order_by(Refund.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def plan_payment_refund(payment: Payment, amount: int | None = None) -> RefundPlan:
+    """The plan for giving back (part of) the payment that paid its order (all that is left
+    when no amount is given), spread over its lines as plan_refund does."""
+    order = db.session.get(Order, payment.order_id)
+    if order is None or not payment.status.is_captured:
+        raise RefundError("This payment took no money to give back.")
+    if captured_payment(order).id != payment.id:
+        raise RefundError("This payment did not pay its order: it is given back on its own.")
+    return plan_refund(order, amount=amount, payment=payment)
+
+
+def request_buyer_refund(
+    payment: Payment, buyer: User, amount: int | None, reason: str, request_key: str
+) -> tuple[Refund, bool]:
+    """A refund the buyer asks for from an app, within the self-service policy (whole courses,
+    in the window, little watched); the same request key finds the first refund. The refund
+    job makes it after commit, as for every refund. (refund, whether this call made it)"""
+    earlier = find_refund(request_key)
+    if earlier is not None:
+        return earlier, False
+    plan = plan_payment_refund(payment, amount)
+    check_refund_policy(plan)
+    refund, first = claim_refund(plan, RefundSource.STUDENT, reason, request_key, buyer)
+    if first:
+        enqueue_after_commit(
+            EXECUTE_REFUND, refund.id, queue=QueueName.CRITICAL, retry=CRITICAL_RETRY
+        )
+    return refund, first

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from app.core.models import utcnow
+from app.jobs.queues import CRITICAL_RETRY, QueueName, enqueue_after_commit
 from app.payments.providers.sandbox import SandboxProvider
 from app.payments.providers.sandbox.cards import (
     AUTH_FAILED,
@@ -32,6 +33,8 @@ from app.payments.providers.sandbox.models import SandboxSession, SandboxStatus
 from app.payments.services import Ingested, ingest_webhook
 
 CARD_ACTIONS = ("pay", "authenticate")
+# By dotted path: app.payments.jobs imports this module.
+PROCESS_WEBHOOK_EVENT = "app.payments.jobs.process_webhook_event"
 
 
 def checked_card(action: str, number: str) -> SandboxCard | None:
@@ -94,3 +97,18 @@ def return_url(session: SandboxSession) -> str:
     """Where the buyer goes back to: the shop's success or cancel URL, with the session id."""
     target = session.success_url if session.status is SandboxStatus.PAID else session.cancel_url
     return target + ("?session_id=" + session.id if "?" not in target else "")
+
+
+def pay_in_test_mode(session: SandboxSession, number: str) -> int | None:
+    """An app verifies a sandbox payment (API, test mode): the sandbox charges the test card
+    itself, as its hosted page does when the buyer submits it (the "requires action" card is
+    authenticated at once), and stores its signed event, processed after commit like any
+    webhook. The event's id, or None when the payment was already finished."""
+    card = find_card(number)
+    action = "authenticate" if card.outcome is CardOutcome.REQUIRES_ACTION else "pay"
+    event_id = finish(session, action, card)
+    if event_id is not None:
+        enqueue_after_commit(
+            PROCESS_WEBHOOK_EVENT, event_id, queue=QueueName.CRITICAL, retry=CRITICAL_RETRY
+        )
+    return event_id
