@@ -281,7 +281,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         "info": {
             "title": f"{app.config.get('SITE_NAME') or 'Coursefront'} API",
             "version": API_VERSION,
-            "description": "The JSON API v1 (issue 14). Errors share one shape (`Error`); "
+            "description": "Coursefront's JSON API v1. Errors share one shape (`Error`); "
             "the seeds' paths answer as aliases (`x-aliases`).",
         },
         "tags": [{"name": tag} for tag in sorted({op.tag for op in ops})],
