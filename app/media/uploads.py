@@ -90,22 +90,9 @@ def start_video_upload(
     _check_size(file_size)
     if mux.is_configured():
         return _start_mux_upload(owner_id, lecture_id, name, file_size, kind)
-    key = f"src/{uuid.uuid4().hex}"
-    upload_id = get_storage().start_upload(key, kind)
-    media = MediaFile(
-        kind=MediaKind.VIDEO,
-        status=MediaStatus.UPLOADING,
-        owner_id=owner_id,
-        lecture_id=lecture_id,
-        file_name=name,
-        content_type=kind,
-        size_bytes=file_size,
-        storage_key=key,
-        upload_id=upload_id,
-        part_size=part_size_for(file_size),
-    )
-    db.session.add(media)
-    db.session.flush()
+    media = new_video_row(owner_id, lecture_id, name, kind)
+    media.size_bytes, media.part_size = file_size, part_size_for(file_size)
+    begin_storage_upload(media)
     count = part_count(media)
     return UploadTicket(
         media=media,
@@ -113,6 +100,27 @@ def start_video_upload(
         part_count=count,
         parts=part_urls(media, range(1, min(count, FIRST_BATCH) + 1)),
         expires_in_s=current_app.config["MEDIA_UPLOAD_URL_SECONDS"],
+    )
+
+
+def begin_storage_upload(media: MediaFile) -> MediaFile:
+    """Begin the (unsaved) upload row's multipart upload under a random key in our storage."""
+    media.storage_key = f"src/{uuid.uuid4().hex}"
+    media.upload_id = get_storage().start_upload(media.storage_key, media.content_type)
+    db.session.add(media)
+    db.session.flush()
+    return media
+
+
+def new_video_row(owner_id: int, lecture_id: int | None, name: str, kind: str) -> MediaFile:
+    """A video upload row before its storage upload begins."""
+    return MediaFile(
+        kind=MediaKind.VIDEO,
+        status=MediaStatus.UPLOADING,
+        owner_id=owner_id,
+        lecture_id=lecture_id,
+        file_name=name,
+        content_type=kind,
     )
 
 

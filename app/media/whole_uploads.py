@@ -3,14 +3,12 @@ whole file, then the same checks and transcoding as the studio's multipart uploa
 
 from __future__ import annotations
 
-import uuid
-
 from flask import current_app
 
 from app.extensions import db
 from app.media import mux, mux_uploads
 from app.media.errors import UploadRefused
-from app.media.models import MediaFile, MediaKind, MediaStatus
+from app.media.models import MediaFile, MediaStatus
 from app.media.storage import NoSuchUpload, get_storage
 from app.media.uploads import (
     UploadTicket,
@@ -21,7 +19,9 @@ from app.media.uploads import (
     _require_uploading,
     _start_mux_upload,
     _video_type,
+    begin_storage_upload,
     confirm_upload,
+    new_video_row,
     part_count,
 )
 
@@ -49,22 +49,9 @@ def start_whole_file_upload(
         )
     if mux.is_configured():
         return _start_mux_upload(owner_id, lecture_id, name, max_size, kind)
-    key = f"src/{uuid.uuid4().hex}"
-    upload_id = get_storage().start_upload(key, kind)
-    media = MediaFile(
-        kind=MediaKind.VIDEO,
-        status=MediaStatus.UPLOADING,
-        owner_id=owner_id,
-        lecture_id=lecture_id,
-        file_name=name,
-        content_type=kind,
-        size_bytes=max_size,
-        storage_key=key,
-        upload_id=upload_id,
-        part_size=max_size,
-    )
-    db.session.add(media)
-    db.session.flush()
+    media = new_video_row(owner_id, lecture_id, name, kind)
+    media.size_bytes = media.part_size = max_size
+    begin_storage_upload(media)
     return UploadTicket(
         media=media,
         part_size=max_size,
