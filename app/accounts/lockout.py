@@ -33,7 +33,7 @@ _LIMITED_FORMS: dict[str, tuple[type[FlaskForm], str, str]] = {
 _LIMITED_FRAGMENTS = {"accounts.resend_verification": "accounts/partials/verify_banner.html"}
 
 
-def _retry_after() -> int:
+def retry_after() -> int:
     """Seconds until the breached limit resets, by the limiter's own arithmetic (Retry-After)."""
     breached = limiter.current_limit
     if breached is None:
@@ -52,7 +52,7 @@ def _wait_message(seconds: int) -> str:
 
 def too_many_attempts(_err: RateLimitExceeded) -> Response:
     """429 saying "Try again in N seconds" (page, fragment or JSON), with Retry-After: N."""
-    seconds = _retry_after()
+    seconds = retry_after()
     message = _wait_message(seconds)
     page = _LIMITED_FORMS.get(request.endpoint or "")
     fragment = _LIMITED_FRAGMENTS.get(request.endpoint or "")

@@ -14,7 +14,6 @@ body in the API's error shape with `retryAfter`.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import current_app, request
@@ -31,6 +30,7 @@ from app.accounts.api_logins import (
     start_api_login,
 )
 from app.accounts.api_tokens import TokenInvalid, access_lifetime
+from app.accounts.lockout import retry_after
 from app.accounts.models import User
 from app.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
 from app.accounts.queries import normalise_email
@@ -213,22 +213,12 @@ def api_me(user: User) -> Response:
     return ok({"user": user_json(user)})
 
 
-def _retry_after() -> int:
-    breached = limiter.current_limit
-    if breached is None:
-        return 60
-    try:
-        return max(1, int(breached.reset_at - time.time()))
-    except Exception:  # the limit store went away since the check: the window's length
-        return max(1, int(breached.limit.get_expiry()))
-
-
 @bp.app_errorhandler(RateLimitExceeded)
 def _rate_limited(_err: RateLimitExceeded) -> Response:
     """API paths (aliases included): the one error shape with `retryAfter`; pages as before."""
     if not is_api_path():
         return error_response(429)
-    seconds = _retry_after()
+    seconds = retry_after()
     response = error_response(
         429, "Too many requests. Try again later.", "RATE_LIMITED", retryAfter=seconds
     )
