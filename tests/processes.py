@@ -92,6 +92,24 @@ def start_worker(urls: dict[str, str], **env: str) -> subprocess.Popen[bytes]:
     )
 
 
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 60) -> int | None:
+    """SIGTERM a process started in its own group and wait for it, then SIGKILL what is left.
+
+    A worker pool stops each process after its current job and SIGKILLs any still running
+    after WORKER_STOP_TIMEOUT (30 s), so `timeout` leaves room for that on a loaded machine.
+    The exit code, or None when it had to be killed.
+    """
+    if proc.poll() is not None:
+        return proc.returncode
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
     """Whether the predicate held within `timeout` seconds (polled every 0.2 s)."""
     deadline = time.monotonic() + timeout

@@ -4,8 +4,6 @@ mode), and only for a scraper with the token or from an allowed network."""
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +34,7 @@ from tests.payments.conftest import (  # noqa: F401 - shared fixtures
     pay_with_sandbox,
     run_jobs,
 )
-from tests.processes import start_worker, wait_for
+from tests.processes import start_worker, stop_group, wait_for
 from tests.tutoring.conftest import next_weekday, package, sunday_choice, trainer, tutoring_course
 from tests.tutoring.test_purchase_flow import _buy
 
@@ -169,8 +167,7 @@ def test_samples_of_a_worker_process_are_added_in(
     try:
         assert wait_for(lambda: _event_status(event_id) is WebhookStatus.PROCESSED), "not run"
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=15)
+        stop_group(worker)
     after = Scrape(client)  # the worker is gone: what it counted stays in the totals
 
     for name, labels in [

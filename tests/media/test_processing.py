@@ -31,7 +31,7 @@ from app.notifications.models import Notification
 from tests.factories import make_course, make_user
 from tests.media.clips import make_clip, make_text_file
 from tests.media.conftest import install
-from tests.processes import start_worker, wait_for
+from tests.processes import start_worker, stop_group, wait_for
 
 
 @pytest.fixture
@@ -242,8 +242,7 @@ def test_a_worker_killed_mid_transcode_retries_to_ready(
     try:
         assert wait_for(lambda: _fresh(media_id).status is MediaStatus.READY, 240), "not recovered"
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
+        stop_group(worker)
     media = _fresh(media_id)
     assert media.attempts == 2 and media.progress == 100
     assert media.output_prefix != first_prefix  # the killed attempt's partial outputs are queued

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
-import os
 import random
-import signal
 import socket
 import subprocess
 import time
@@ -26,6 +24,7 @@ from app.media import uploads
 from app.media.models import MediaStatus
 from app.media.storage.local import LocalStorage
 from tests.media.conftest import MP4_HEAD, free_port
+from tests.processes import stop_group
 
 MIB = 1 << 20
 SIZE = 300 * MIB
@@ -85,12 +84,7 @@ def web(app: Flask, service_urls: dict[str, str], local: LocalStorage, tmp_path:
         assert len(workers) == 1, workers
         yield port, workers[0].pid
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
 
 
 def _chunks(size: int, seed: int) -> Iterator[bytes]:

@@ -21,7 +21,7 @@ from app.payments.jobs import CRITICAL_RETRY, process_webhook_event
 from app.payments.models import WebhookEvent, WebhookStatus
 from tests.factories import make_user
 from tests.payments.conftest import paid_sandbox_event
-from tests.processes import start_worker, wait_for
+from tests.processes import start_worker, stop_group, wait_for
 
 
 def _event_status(event_id: int) -> WebhookStatus | None:
@@ -62,8 +62,7 @@ def test_killed_worker_job_is_recovered_once(
     try:
         assert wait_for(lambda: _event_status(event_id) is WebhookStatus.PROCESSED), "not recovered"
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=15)
+        stop_group(worker)
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Enrollment.id))) == 1
     assert db.session.get(Order, order_id).status is OrderStatus.PAID  # type: ignore[union-attr]
