@@ -107,7 +107,7 @@ def test_worker_py_starts_the_configured_processes_and_restarts_a_dead_one(spawn
 
     children = tree(pool.pid)
     os.killpg(pool.pid, signal.SIGTERM)
-    assert pool.wait(timeout=30) == 0
+    assert pool.wait(timeout=60) == 0  # each child finishes its job (WORKER_STOP_TIMEOUT 30 s)
     assert wait_gone(children) == []
 
 
