@@ -12,3 +12,15 @@ def child_exit(_server: Any, worker: Any) -> None:
     from app.core.metrics import mark_process_dead, multiproc_dir
 
     mark_process_dead(worker.pid, multiproc_dir() or load_config()["METRICS_DIR"])
+
+
+def post_worker_init(worker: Any) -> None:
+    """A web worker is about to serve its first request: build the configured payment providers
+    now. Each imports its SDK on first use (Stripe's takes 0.1-0.3 s of CPU, more with aiohttp
+    installed), and on a sale day that first use is the first webhook of a burst, with every
+    worker importing at once while the burst queues behind them (bench/fulfilment.py). A shop
+    without Stripe or Razorpay imports neither."""
+    from app.payments.jobs import warm_up_providers
+
+    with worker.wsgi.app_context():
+        warm_up_providers()

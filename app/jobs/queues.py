@@ -95,13 +95,24 @@ def enqueue_after_commit(
 
 def enqueue_now(job: PendingJob) -> bool:
     """Put one job on its queue; False (logged) when Redis is unreachable."""
-    func: Any = job.func  # RQ takes either; its stubs want one or the other
+    return enqueue_all([job])
+
+
+def enqueue_all(jobs: list[PendingJob]) -> bool:
+    """Put the jobs on their queues in one Redis round trip (one MULTI/EXEC: all or none);
+    False (logged) when Redis is unreachable."""
     try:
-        retry = job.retry.rq() if job.retry is not None else None
-        get_queue(job.queue).enqueue(func, *job.args, retry=retry, **job.options)
+        with get_redis().pipeline() as pipe:
+            for job in jobs:
+                func: Any = job.func  # RQ takes either; its stubs want one or the other
+                retry = job.retry.rq() if job.retry is not None else None
+                queue = get_queue(job.queue)
+                queue.enqueue(func, *job.args, retry=retry, pipeline=pipe, **job.options)
+            pipe.execute()
     except Exception:  # Redis down: the caller's outbox row (if any) keeps the work
-        name = func if isinstance(func, str) else func.__name__
-        log.exception("event=enqueue_failed func=%s args=%s", name, job.args)
+        for job in jobs:
+            name = job.func if isinstance(job.func, str) else job.func.__name__
+            log.exception("event=enqueue_failed func=%s args=%s", name, job.args)
         return False
     return True
 
@@ -112,8 +123,7 @@ def _flush(session: Session) -> None:
     pending: list[PendingJob] = session.info.pop(_KEY, [])
     if not pending or not current_app:
         return
-    for job in pending:
-        enqueue_now(job)
+    enqueue_all(pending)
 
 
 def _drop(session: Session, previous: SessionTransaction) -> None:

@@ -9,6 +9,7 @@ from app.extensions import db, get_redis
 from app.jobs.context import AppJob
 from app.jobs.maintenance import HEARTBEAT_KEY, record_heartbeat
 from app.jobs.queues import QueueName, enqueue_after_commit, get_queue
+from app.payments.jobs import CRITICAL_RETRY
 
 
 def _queued(name: QueueName) -> int:
@@ -25,6 +26,25 @@ def test_enqueued_after_commit_and_run_by_a_worker(app: Flask, db_session: Sessi
     assert worker.work(burst=True)
     assert redis.get(HEARTBEAT_KEY) is not None
     assert _queued(QueueName.LOW) == 0
+
+
+def test_the_jobs_of_one_commit_leave_together_in_one_transaction(
+    app: Flask, db_session: Session
+) -> None:
+    redis: Redis = get_redis()
+    before = _exec_calls(redis)
+    enqueue_after_commit(record_heartbeat, queue=QueueName.LOW)
+    enqueue_after_commit(record_heartbeat, queue=QueueName.DEFAULT, retry=CRITICAL_RETRY)
+    db.session.commit()
+    assert _queued(QueueName.LOW) == 1 and _queued(QueueName.DEFAULT) == 1
+    assert _exec_calls(redis) == before + 1  # one MULTI/EXEC for both
+    (job,) = get_queue(QueueName.DEFAULT).get_jobs()
+    assert job.retries_left == CRITICAL_RETRY.max
+
+
+def _exec_calls(redis: Redis) -> int:
+    stats = redis.info("commandstats")
+    return int(stats.get("cmdstat_exec", {}).get("calls", 0))
 
 
 def test_dropped_on_rollback(app: Flask, db_session: Session) -> None:
