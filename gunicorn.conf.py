@@ -20,7 +20,10 @@ def post_worker_init(worker: Any) -> None:
     installed), and on a sale day that first use is the first webhook of a burst, with every
     worker importing at once while the burst queues behind them (bench/fulfilment.py). A shop
     without Stripe or Razorpay imports neither."""
+    app = worker.wsgi
+    if getattr(app, "import_name", None) != "app":  # another app served from here (bench/lean_ref)
+        return
     from app.payments.jobs import warm_up_providers
 
-    with worker.wsgi.app_context():
+    with app.app_context():
         warm_up_providers()

@@ -78,7 +78,9 @@ def _cart_requests(app: object, htmx: bool) -> list[Request]:
     """Each request a new visitor (fresh session cookie + CSRF token) adding a paid course."""
     rows = _sql(
         "SELECT c.id, c.slug FROM courses c JOIN course_prices p ON p.course_id = c.id "
-        "AND p.currency = 'USD' AND p.amount_minor > 0 WHERE c.status = 'published' ORDER BY c.id"
+        "AND p.currency = 'USD' AND p.amount_minor > 0 "
+        # a tutoring course is added with a package and a schedule, not from a plain button
+        "WHERE c.status = 'published' AND c.kind = 'video' ORDER BY c.id"
     )
     path = common.url_for_app(app, "cart.add_item")
     cookie_name = app.config["SESSION_COOKIE_NAME"]  # type: ignore[attr-defined]

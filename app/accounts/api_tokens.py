@@ -13,7 +13,6 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import jwt
 from flask import current_app
 from sqlalchemy import select
 
@@ -64,12 +63,16 @@ def issue_access_token(user: User, login: LoginSession, now: datetime | None = N
         "iat": int(issued.timestamp()),
         "exp": int(expires.timestamp()),
     }
+    import jwt  # on first use: PyJWT loads `cryptography` (8 MB a web worker) for other algorithms
+
     return AccessToken(jwt.encode(claims, _key(), algorithm=ALGORITHM), expires)
 
 
 def access_claims(token: str) -> dict[str, object]:
     """The verified claims of an access token, or TokenInvalid (bad signature, expired, other
     issuer or kind, missing claims)."""
+    import jwt
+
     try:
         claims: dict[str, object] = jwt.decode(
             token,

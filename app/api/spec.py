@@ -31,13 +31,13 @@ Auth = Literal["none", "bearer", "optional", "internal"]
 class Body(BaseModel):
     """Base of every request model: unknown fields are refused, strings are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Reply(BaseModel):
     """Base of every response model (documentation; responses are built as dicts)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class InvalidRequest(DomainError):
