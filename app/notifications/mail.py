@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 import ssl
 import uuid
 from collections.abc import Mapping, Sequence
@@ -109,6 +108,8 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
         raise MailConfigError("SMTP_URL has an invalid port") from exc
     host = parts.hostname or "localhost"
     starttls = parse_qs(parts.query).get("starttls", [""])[0].lower() in {"1", "true", "yes"}
+    import smtplib  # here: web workers render mail but never send it (about 1 MB a worker)
+
     context = ssl.create_default_context()
     smtp = (
         smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
