@@ -31,7 +31,6 @@ def _stack_env(args: argparse.Namespace, instance: Path) -> dict[str, str]:
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         # Nothing on the fulfilment path calls Stripe; a call would fail fast here.
         "STRIPE_API_BASE": "http://127.0.0.1:9",
-        "SANDBOX_PAYMENTS": "off",
         "FLASK_APP": "wsgi",
     }
     if args.worker_processes:
@@ -43,9 +42,11 @@ def _stack_env(args: argparse.Namespace, instance: Path) -> dict[str, str]:
             DATABASE_URL=args.database_url,
             REDIS_URL=args.redis_url,
             SESSION_COOKIE_SECURE="false",
+            SANDBOX_PAYMENTS="off",
         )
     else:
         env["APP_ENV"] = "development"
+        env["SANDBOX_PAYMENTS"] = "on"  # `flask dev` seeds the demo shop's orders through it
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
     return env

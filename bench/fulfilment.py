@@ -278,6 +278,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def wait_idle(timeout: float) -> None:
+    """Wait until no job is queued or running: `flask dev` seeds the demo shop on first start,
+    and its lecture videos transcode on the workers (ffmpeg on both cores) for a while."""
+    from rq.registry import StartedJobRegistry
+
+    from app.jobs.queues import WORKER_QUEUES, get_queue
+
+    deadline = time.monotonic() + timeout
+    queues = [get_queue(q) for q in WORKER_QUEUES]
+    while time.monotonic() < deadline:
+        if not any(q.count or StartedJobRegistry(queue=q).count for q in queues):
+            return
+        time.sleep(1)
+    print(f"warning: jobs still queued or running after {timeout:.0f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     instance = Path(tempfile.mkdtemp(prefix=f"fulfil-{args.setup}-", dir="/tmp"))
@@ -293,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"setup {args.setup}: {args.count} orders prepared in {took:.1f} s "
                   f"(stack log {instance / 'stack.log'})")  # fmt: skip
             time.sleep(2)  # let the workers settle after the prepare's load
+            wait_idle(args.timeout)
             sent = send_burst(args.port, events, args.concurrency)
             ids = [s.order_id for s in sent]
             enrolled = enrolled_at(ids, args.timeout)
