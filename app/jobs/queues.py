@@ -110,9 +110,11 @@ def enqueue_all(jobs: list[PendingJob]) -> bool:
                 queue.enqueue(func, *job.args, retry=retry, pipeline=pipe, **job.options)
             pipe.execute()
     except Exception:  # Redis down: the caller's outbox row (if any) keeps the work
-        for job in jobs:
-            name = job.func if isinstance(job.func, str) else job.func.__name__
-            log.exception("event=enqueue_failed func=%s args=%s", name, job.args)
+        calls = [
+            f"{job.func if isinstance(job.func, str) else job.func.__name__}{job.args}"
+            for job in jobs
+        ]
+        log.exception("event=enqueue_failed jobs=%s", calls)
         return False
     return True
 
