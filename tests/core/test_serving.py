@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from app.config import ROOT, child_environment
 from app.devserver import _commands
 from app.extensions import limiter
 from tests.conftest import make_test_app
+from tests.processes import stop_group
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
@@ -143,12 +143,7 @@ def test_real_gunicorn_prints_one_line_per_request_and_its_socket_is_in_the_inst
         assert (instance / "gunicorn.ctl").exists(), log.read_text()
         assert not (runtime / "gunicorn.ctl").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group, and its workers
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)  # our own process group, and its workers
     # After a graceful stop every line is written: the access log goes last, after the response.
     lines = [line for line in log.read_text().splitlines() if "/healthz" in line]
     assert len(lines) == 1, lines

@@ -25,7 +25,7 @@ from app.payments.jobs import process_webhook_event
 from app.payments.models import WebhookEvent, WebhookStatus
 from tests.factories import make_user
 from tests.payments.conftest import paid_sandbox_event
-from tests.processes import alive, kill_leftovers, tree, wait_gone
+from tests.processes import alive, kill_leftovers, stop_group, tree, wait_gone
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
@@ -62,13 +62,7 @@ def spawn(committed: Any, service_urls: dict[str, str]) -> Iterator[Spawn]:
     yield _spawn
     for proc in started:
         pids.extend(tree(proc.pid))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc)
     kill_leftovers(pids)
     get_redis().flushdb()
 
