@@ -18,12 +18,15 @@ def post_worker_init(worker: Any) -> None:
     """A web worker is about to serve its first request: build the configured payment providers
     now. Each imports its SDK on first use (Stripe's takes 0.1-0.3 s of CPU, more with aiohttp
     installed), and on a sale day that first use is the first webhook of a burst, with every
-    worker importing at once while the burst queues behind them (bench/fulfilment.py). A shop
-    without Stripe or Razorpay imports neither."""
+    worker importing at once while the burst queues behind them (bench/fulfilment.py); RQ, which
+    the first webhook's enqueue would import, goes with them. A shop without Stripe or Razorpay
+    imports none of these."""
     app = worker.wsgi
     if getattr(app, "import_name", None) != "app":  # another app served from here (bench/lean_ref)
         return
+    from app.jobs.queues import warm_up_enqueue
     from app.payments.jobs import warm_up_providers
 
     with app.app_context():
-        warm_up_providers()
+        if warm_up_providers():
+            warm_up_enqueue()  # each webhook enqueues a job

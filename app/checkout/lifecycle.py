@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
-
 from app.cart.services import redeem_coupon, release_coupon
 from app.checkout.carts import reclaim_from_cart, restore_cart
 from app.checkout.errors import OrderError
@@ -274,19 +272,9 @@ def expire_order(order: Order, note: str = "not paid in time") -> bool:
     return True
 
 
-def note_first_webhook(order_id: int, received_at: datetime) -> None:
+def note_first_webhook(order: Order, received_at: datetime) -> None:
     """Remember when the first webhook saying the order is paid arrived (for the latency figure:
-    webhook → enrollment).
-
-    One conditional UPDATE (no SELECT first); a loaded order is refreshed from its RETURNING.
-    """
-    stmt = (
-        update(Order)
-        .where(
-            Order.id == order_id,
-            or_(Order.first_webhook_at.is_(None), Order.first_webhook_at > received_at),
-        )
-        .values(first_webhook_at=received_at)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.execute(stmt)
+    webhook → enrollment). Set on the locked order, so it goes out in the fulfilment's UPDATE
+    of the row rather than in one of its own."""
+    if order.first_webhook_at is None or order.first_webhook_at > received_at:
+        order.first_webhook_at = received_at

@@ -116,6 +116,12 @@ def mark_process_dead(pid: int, directory: str | None = None) -> None:
         log.warning("event=metric_mark_dead_failed pid=%s", pid, exc_info=True)
 
 
+def warm_up_metrics() -> None:
+    """Worker start-up: make the series now. The first job to count something would otherwise
+    import prometheus_client (~70 ms), and on a sale day that is the burst's first payment."""
+    series()
+
+
 @functools.cache
 def series() -> Series:
     """The series, made on first use (after the directory is set)."""

@@ -7,6 +7,7 @@ from rq import cron
 from app.admin.jobs import evaluate_alerts
 from app.cart.jobs import clean_up_carts
 from app.catalog.jobs import flush_course_views
+from app.core.metrics import warm_up_metrics
 from app.jobs.maintenance import record_heartbeat
 from app.jobs.queues import QueueName
 from app.learning.jobs import expire_enrollments, send_access_notices
@@ -44,4 +45,4 @@ cron.register(send_session_reminders, DEFAULT, cron="*/5 * * * *")
 # schedule is not running (sweeping is idempotent, see sweep_webhook_events).
 WORKER_SWEEPS = (sweep_webhook_events,)
 # Run once by every worker before its first job: what the first job would otherwise wait for.
-WORKER_WARMUPS = (warm_up_providers,)
+WORKER_WARMUPS = (warm_up_providers, warm_up_metrics)

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import weakref
 from types import FrameType
 from typing import Any
@@ -73,6 +74,52 @@ def _hard_kill(job_id: str | None, timeout: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+class _Watchdog:
+    """One thread per process that kills it when a job outlives its hard deadline.
+
+    A threading.Timer per job cost a thread start per job, and Thread.start() waits until the
+    new thread runs: on a busy machine that was about a millisecond of every fulfilment. This
+    thread is started once and sleeps until the earliest deadline it knows of; arming and
+    disarming for a job only set the deadline, and wake it only when the new deadline comes
+    before the time it sleeps until.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._job: tuple[str | None, int] = (None, 0)
+        self._wake_at: float | None = None  # None: sleeping until notified
+        self._thread: threading.Thread | None = None
+
+    def arm(self, job_id: str | None, timeout: int, grace: float) -> None:
+        with self._cond:
+            self._deadline = time.monotonic() + timeout + grace
+            self._job = (job_id, timeout)
+            if self._thread is None or not self._thread.is_alive():  # first job (or forked)
+                self._wake_at = self._deadline
+                self._thread = threading.Thread(target=self._run, name="job-watchdog", daemon=True)
+                self._thread.start()
+            elif self._wake_at is None or self._deadline < self._wake_at:
+                self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._deadline = None  # the thread finds it gone when it next wakes
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if self._deadline is not None and time.monotonic() >= self._deadline:
+                    _hard_kill(*self._job)
+                    return
+                self._wake_at = self._deadline
+                wait = None if self._deadline is None else self._deadline - time.monotonic()
+                self._cond.wait(wait)
+
+
+_watchdog = _Watchdog()
+
+
 class CancellingDeathPenalty(UnixSignalDeathPenalty):
     """SIGALRM after the job's timeout: cancel the query it waits on, then raise."""
 
@@ -81,7 +128,6 @@ class CancellingDeathPenalty(UnixSignalDeathPenalty):
     def __init__(self, timeout: int, exception: type[Exception], **kwargs: Any) -> None:
         super().__init__(timeout, exception, **kwargs)  # type: ignore[no-untyped-call]
         self._job_id = kwargs.get("job_id")
-        self._killer: threading.Timer | None = None
 
     def handle_death_penalty(self, signum: int, frame: FrameType | None) -> None:
         cancelled = cancel_running_queries()
@@ -92,14 +138,8 @@ class CancellingDeathPenalty(UnixSignalDeathPenalty):
     def setup_death_penalty(self) -> None:
         super().setup_death_penalty()  # type: ignore[no-untyped-call]
         if self._timeout > 0 and self.hard_grace > 0:
-            self._killer = threading.Timer(
-                self._timeout + self.hard_grace, _hard_kill, (self._job_id, self._timeout)
-            )
-            self._killer.daemon = True
-            self._killer.start()
+            _watchdog.arm(self._job_id, self._timeout, self.hard_grace)
 
     def cancel_death_penalty(self) -> None:
-        if self._killer is not None:
-            self._killer.cancel()
-            self._killer = None
+        _watchdog.disarm()
         super().cancel_death_penalty()  # type: ignore[no-untyped-call]

@@ -143,6 +143,20 @@ def test_numbers_restart_each_year_and_are_never_reassigned(db_session: Session)
     assert again.invoice_number == "CF-2025-000001"
 
 
+def test_numbers_past_six_digits_keep_every_digit(db_session: Session) -> None:
+    # The number is formatted in SQL (taken and written in one statement): it must print the
+    # way format_number does, and lpad alone would cut a seventh digit.
+    year = utcnow().year
+    db_session.add(InvoiceCounter(series="CF", year=year, last_number=999_998))
+    db_session.flush()
+    ids = _orders(2)
+    for order_id in ids:
+        fulfil_order(lock(Order, order_id), "sandbox test")
+    db_session.expire_all()
+    stored = [db_session.get(Order, i).invoice_number for i in ids]  # type: ignore[union-attr]
+    assert stored == [f"CF-{year}-999999", f"CF-{year}-1000000"]
+
+
 def test_the_prefix_comes_from_the_settings(app: Flask, db_session: Session) -> None:
     (order_id,) = _orders(1)
     old = app.config["INVOICE_PREFIX"]

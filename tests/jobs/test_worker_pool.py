@@ -24,6 +24,7 @@ from app.jobs.queues import QueueName, get_queue
 from app.payments.jobs import process_webhook_event
 from app.payments.models import WebhookEvent, WebhookStatus
 from tests.factories import make_user
+from tests.jobs.stubborn import ignore_the_timeout
 from tests.payments.conftest import paid_sandbox_event
 from tests.processes import alive, kill_leftovers, stop_group, tree, wait_gone
 
@@ -114,6 +115,19 @@ def test_a_job_over_its_timeout_is_stopped_by_the_non_forking_worker(spawn: Spaw
     job.refresh()
     assert job.get_status() == JobStatus.FAILED
     assert "JobTimeoutException" in _error(job)
+
+
+def test_a_job_that_ignores_its_timeout_is_killed_with_its_process(spawn: Spawn) -> None:
+    queue = get_queue(QueueName.CRITICAL)
+    # A long timeout first: the hard deadline the watchdog sleeps towards is minutes away when
+    # the next job, with a short one, starts; it must wake up for the earlier deadline.
+    first = queue.enqueue("os.getpid", job_timeout=600)
+    queue.enqueue(ignore_the_timeout, 120, job_timeout=1)
+    started = time.monotonic()
+    worker = spawn("--burst", "--queues", "critical", WORKER_HARD_TIMEOUT_GRACE="2")
+    assert worker.wait(timeout=60) == -signal.SIGKILL
+    assert time.monotonic() - started < 40  # timeout 1 s + grace 2 s, far from 120 s or 600 s
+    assert first.get_status(refresh=True) == JobStatus.FINISHED
 
 
 def _error(job: Job) -> str:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.checkout.lifecycle import close_order, fulfil_order
+from app.checkout.lifecycle import close_order, fulfil_order, note_first_webhook
 from app.checkout.models import Order, OrderStatus
 from app.core.metrics import count_payment, observe_webhook_to_enrollment
 from app.core.models import utcnow
@@ -26,15 +26,18 @@ log = logging.getLogger(__name__)
 
 
 def apply_payment_facts(
-    provider: str, facts: PaymentFacts, payment: Payment | None = None
+    provider: str,
+    facts: PaymentFacts,
+    payment: Payment | None = None,
+    webhook_at: datetime | None = None,
 ) -> Payment | None:
     """Act on what the provider says about a payment (found here unless the caller has it);
-    None when it is not one of ours."""
+    None when it is not one of ours. `webhook_at`: when the webhook saying so arrived."""
     payment = payment or find_payment(provider, facts)
     if payment is None:
         return None
     if facts.status is FactStatus.PAID:
-        return fulfil_payment(payment, facts)
+        return fulfil_payment(payment, facts, webhook_at=webhook_at)
     if facts.status is FactStatus.FAILED:
         return close_payment(payment, PaymentStatus.FAILED, facts.reason or "The payment failed.")
     if facts.status is FactStatus.EXPIRED:
@@ -44,12 +47,22 @@ def apply_payment_facts(
     return payment
 
 
-def fulfil_payment(payment: Payment, facts: PaymentFacts, now: datetime | None = None) -> Payment:
+def fulfil_payment(
+    payment: Payment,
+    facts: PaymentFacts,
+    now: datetime | None = None,
+    webhook_at: datetime | None = None,
+) -> Payment:
     """Payment captured for the order's amount: checkout fulfils the order; money for what the
-    buyer already has (the order paid twice, a course bought in another order) goes back."""
+    buyer already has (the order paid twice, a course bought in another order) goes back.
+    `webhook_at` (a webhook said so) starts the order's webhook → enrollment clock."""
     now = now or utcnow()
     order = lock_order(payment.order_id)
     payment = lock_payment(payment.id)
+    if webhook_at is not None:
+        # The latency runs from the webhook saying "paid": a declined first attempt and the
+        # buyer's minutes before retrying are not the worker's delay.
+        note_first_webhook(order, webhook_at)
     if payment.status.is_captured or payment.status is PaymentStatus.AMOUNT_MISMATCH:
         return payment  # done already (the webhook or the return handler came first)
     payment.provider_payment_id = payment.provider_payment_id or facts.payment_id

@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import NoResultFound
 
-from app.checkout.lifecycle import note_first_webhook
 from app.checkout.models import Order
 from app.core.db import lock
 from app.core.metrics import count_webhook_event, count_webhook_failure
@@ -25,7 +24,6 @@ from app.extensions import db
 from app.payments.models import Payment, Refund, RefundSource, WebhookEvent, WebhookStatus
 from app.payments.providers import MUX, get_provider, webhook_source
 from app.payments.providers.base import (
-    FactStatus,
     MalformedWebhook,
     PaymentFacts,
     RefundFacts,
@@ -110,11 +108,7 @@ def process_event(event_id: int) -> WebhookStatus | None:
         if payment is None:
             continue
         order_id = payment.order_id
-        if fact is payment_facts and fact.status == FactStatus.PAID:
-            # The latency runs from the webhook saying "paid": a declined first attempt and the
-            # buyer's minutes before retrying are not the worker's delay.
-            note_first_webhook(payment.order_id, event.received_at)
-        handled = _apply(event.provider, fact, payment) or handled
+        handled = _apply(event.provider, fact, payment, event.received_at) or handled
     # Set last, so the event row is written once (with its status), not also mid-way.
     event.order_id = order_id
     event.status = WebhookStatus.PROCESSED if handled else WebhookStatus.IGNORED
@@ -144,11 +138,13 @@ def _process_video_event(event: WebhookEvent) -> WebhookStatus:
     return event.status
 
 
-def _apply(provider: str, fact: PaymentFacts | RefundFacts, payment: Payment) -> bool:
+def _apply(
+    provider: str, fact: PaymentFacts | RefundFacts, payment: Payment, received_at: datetime
+) -> bool:
     if isinstance(fact, RefundFacts):
         apply_provider_refund(provider, fact)
         return True
-    return apply_payment_facts(provider, fact, payment) is not None
+    return apply_payment_facts(provider, fact, payment, webhook_at=received_at) is not None
 
 
 def apply_provider_refund(provider: str, facts: RefundFacts) -> Refund | None:
