@@ -120,6 +120,11 @@ class Course(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         Integer, server_default="0", nullable=False, default=0
     )
     duration_s: Mapped[int] = mapped_column(Integer, server_default="0", nullable=False, default=0)
+    # Bumped by the same triggers on every change to the chapters or lectures (migration
+    # c7a1e5d00007): the key of the course page's in-memory curriculum (catalog.queries).
+    curriculum_version: Mapped[int] = mapped_column(
+        Integer, server_default="0", nullable=False, default=0
+    )
 
     teacher: Mapped[User] = relationship(lazy="raise")
     category: Mapped[Category | None] = relationship(lazy="raise")

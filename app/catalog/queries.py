@@ -260,7 +260,7 @@ def get_course_page(slug: str) -> Course | None:
     return db.session.scalars(_COURSE_PAGE, {"slug": slug}).unique().first()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LectureView:
     title: str
     is_preview: bool
@@ -269,7 +269,7 @@ class LectureView:
     has_video: bool  # a ready video plays (Lecture.media_file_id is set only once it is ready)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChapterView:
     position: int
     title: str
@@ -298,6 +298,27 @@ def list_curriculum(course_id: int) -> list[ChapterView]:
         if lecture_id is not None:
             entry[2].append(LectureView(lecture, preview, seconds, lecture_id, bool(video)))
     return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
+
+
+# The curricula of the course pages served by this process, by course id, with the
+# curriculum_version they were read at. A curriculum is the same for every visitor, and any
+# change to it bumps the version (triggers, whatever writes it), so an entry with an older
+# version is never served: it is read again. Bounded; a shop with more courses than this
+# reads the rest each time.
+_CURRICULA: dict[int, tuple[int, tuple[ChapterView, ...]]] = {}
+CURRICULA_KEPT = 2048
+
+
+def course_page_curriculum(course: Course) -> tuple[ChapterView, ...]:
+    """list_curriculum for the course page: from memory while the course's version holds."""
+    kept = _CURRICULA.get(course.id)
+    if kept is not None and kept[0] == course.curriculum_version:
+        return kept[1]
+    chapters = tuple(list_curriculum(course.id))
+    if len(_CURRICULA) >= CURRICULA_KEPT:
+        _CURRICULA.clear()  # simpler than an LRU, and a full cache refills in one pass
+    _CURRICULA[course.id] = (course.curriculum_version, chapters)
+    return chapters
 
 
 def get_course_by_slug(slug: str) -> Course | None:

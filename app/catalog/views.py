@@ -164,7 +164,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         price=price,
         state=state,
         currency=state.currency,
-        curriculum=queries.list_curriculum(course.id),
+        curriculum=queries.course_page_curriculum(course),
         lecture_count=course.lecture_count,
         duration_s=course.duration_s,
         learner=learner,

@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -155,7 +156,42 @@ def test_course_page_query_count_is_constant(
     small_count = count_queries.count
     count_queries.statements.clear()
     client.get(f"/courses/{big.slug}")
-    assert count_queries.count == small_count == 2  # the course, then its curriculum
+    assert count_queries.count == 2  # the course, then its curriculum
+    count_queries.statements.clear()
+    client.get(f"/courses/{big.slug}")
+    # The curriculum is kept in memory while the course's curriculum version holds.
+    assert count_queries.count == small_count == 1
+
+
+def test_the_kept_curriculum_follows_every_change(client: FlaskClient, db_session: Session) -> None:
+    course = make_course(chapters=[("Basics", [("Hello", 60), ("World", 60)])])
+    url = f"/courses/{course.slug}"
+    assert "Hello" in client.get(url).text
+    changes = [
+        ("UPDATE lectures SET title = 'Renamed' WHERE title = 'Hello'", "Renamed"),
+        ("UPDATE lectures SET is_preview = NOT is_preview WHERE title = 'World'", None),
+        ("UPDATE chapters SET title = 'Foundations' WHERE title = 'Basics'", "Foundations"),
+        (
+            "INSERT INTO chapters (course_id, position, title) "
+            f"VALUES ({course.id}, 9, 'Brand new chapter')",
+            "Brand new chapter",
+        ),
+        ("DELETE FROM lectures WHERE title = 'Renamed'", None),
+    ]
+    for sql, shown in changes:
+        before = _version(db_session, course.id)
+        db_session.execute(sa.text(sql))
+        db_session.flush()
+        assert _version(db_session, course.id) > before, sql
+        page = client.get(url).text
+        if shown:
+            assert shown in page, sql
+    assert "Renamed" not in page and "Hello" not in page
+
+
+def _version(session: Session, course_id: int) -> int:
+    sql = sa.text("SELECT curriculum_version FROM courses WHERE id = :id")
+    return int(session.execute(sql, {"id": course_id}).scalar_one())
 
 
 def test_filter_changes_push_a_clean_url(client: FlaskClient) -> None:
