@@ -58,6 +58,13 @@ def current_cart(create: bool = False) -> Cart | None:
     return cart
 
 
+def forget_new_cart() -> None:
+    """The transaction that opened this request's cart rolled back, and the cart with it: the
+    rest of the request and the browser no longer hear of it."""
+    g.pop("cart", None)
+    g.pop("new_cart_token", None)
+
+
 def set_cart_cookie(response: Response) -> Response:
     """After a request that opened an anonymous cart, hand its token to the browser."""
     token = g.pop("new_cart_token", None)

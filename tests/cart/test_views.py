@@ -1,12 +1,15 @@
 import re
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cart import queries
 from app.cart.models import Cart
+from app.extensions import db
 from app.learning.models import EnrollmentSource
 from app.learning.services import grant_enrollment
 from tests.cart.conftest import make_coupon
@@ -234,6 +237,7 @@ def test_first_time_visitor_refused_add_then_adds(
     refused = _add(client, rupees.id, htmx=htmx)
     assert refused.status_code == (422 if htmx else 303)
     assert db_session.scalar(select(func.count(Cart.id))) == 0  # the refusal kept nothing
+    assert "cart=" not in refused.headers.get("Set-Cookie", "")  # nor a cookie for no cart
     assert _add(client, dollars.id, htmx=htmx).status_code == (200 if htmx else 303)
     assert ">1<" in client.get("/cart/badge").text
 
@@ -266,3 +270,26 @@ def test_a_new_visitors_first_add_is_a_few_statements(
         "INSERT INTO carts (token,",
         "INSERT INTO cart_items (cart_id,",
     ]
+
+
+def test_a_new_visitors_add_takes_no_savepoint_and_a_refusal_keeps_the_cart(
+    live_app: Flask, committed: Session
+) -> None:
+    course = make_course("Go live", prices={"USD": 2500})
+    committed.commit()
+    seen: list[str] = []
+
+    def listen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement.split()[0].upper())
+
+    client = live_app.test_client()
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert _add(client, course.id).status_code == 200  # type: ignore[attr-defined]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    # The cart opened for the add needs no savepoint: a refusal would roll it back as well.
+    assert "SAVEPOINT" not in seen and "RELEASE" not in seen, seen
+    again = _add(client, course.id)
+    assert again.status_code == 422 and "already in your cart" in again.text  # type: ignore[attr-defined]
+    assert ">1<" in client.get("/cart/badge").text  # the cart that was there is kept

@@ -54,6 +54,11 @@ def _untouched_since_opened(cart: Cart) -> bool:
     return opened is not None and opened is db.session().get_transaction()
 
 
+def just_opened(cart: Cart) -> bool:
+    """Whether this transaction opened the cart and nothing has changed it yet."""
+    return _untouched_since_opened(cart)
+
+
 def touch(cart: Cart) -> None:
     """Mark the cart changed: its idle clock restarts and its cached estimate is void."""
     if _untouched_since_opened(cart):
