@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -120,10 +122,11 @@ class Course(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         Integer, server_default="0", nullable=False, default=0
     )
     duration_s: Mapped[int] = mapped_column(Integer, server_default="0", nullable=False, default=0)
-    # Bumped by the same triggers on every change to the chapters or lectures (migration
-    # c7a1e5d00007): the key of the course page's in-memory curriculum (catalog.queries).
+    # A new number from one sequence, set by the database when the course is inserted and by
+    # the same triggers on every change to its chapters or lectures (migration c7a1e5d00007):
+    # with the id, the key of the course page's in-memory curriculum (catalog.queries).
     curriculum_version: Mapped[int] = mapped_column(
-        Integer, server_default="0", nullable=False, default=0
+        BigInteger, server_default=text("nextval('course_curriculum_versions')"), nullable=False
     )
 
     teacher: Mapped[User] = relationship(lazy="raise")

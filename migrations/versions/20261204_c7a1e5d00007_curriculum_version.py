@@ -4,9 +4,12 @@ Revision ID: c7a1e5d00007
 Revises: a14c0de00002
 Create Date: 2026-12-04 19:30:00
 
-The course page keeps each course's curriculum in memory, keyed by this number: the same
-triggers that keep the lecture count and duration (c7a1e5d00005) now also bump it, whatever
-writes the chapters or lectures, so a changed curriculum is never served from memory.
+The course page keeps each course's curriculum in memory, keyed by the course id and this
+number: the same triggers that keep the lecture count and duration (c7a1e5d00005) now also set
+it, whatever writes the chapters or lectures, so a changed curriculum is never served from
+memory. The numbers come from one sequence that no column owns, not a counter per course: a
+course id used again after TRUNCATE ... RESTART IDENTITY (the tests do that) gets numbers its
+predecessor never had, and every write in a transaction gets a new one.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -19,11 +22,15 @@ branch_labels = None
 depends_on = None
 
 
+SEQUENCE = 'course_curriculum_versions'
+NEXT = f"nextval('{SEQUENCE}')"
+
 REFRESH = """
 CREATE OR REPLACE FUNCTION public.cf_refresh_course_stats(ids integer[]) RETURNS void
 LANGUAGE sql AS $fn$
   UPDATE courses AS c
-  SET lecture_count = s.n, duration_s = s.d, curriculum_version = c.curriculum_version + 1
+  SET lecture_count = s.n, duration_s = s.d,
+      curriculum_version = nextval('course_curriculum_versions')
   FROM (
     SELECT x.id, count(l.id) AS n, coalesce(sum(l.duration_s), 0) AS d
     FROM unnest(ids) AS x(id)
@@ -72,9 +79,11 @@ INSERT_TRIGGER = 'chapters_insert_course_stats'
 
 
 def upgrade():
+    op.execute(f'CREATE SEQUENCE {SEQUENCE}')
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.add_column(sa.Column(
-            'curriculum_version', sa.Integer(), server_default='0', nullable=False))
+            'curriculum_version', sa.BigInteger(), server_default=sa.text(NEXT), nullable=False,
+        ))
     op.execute(REFRESH)
     op.execute(CHAPTERS_CHANGED)
     op.execute(
@@ -95,3 +104,4 @@ def downgrade():
     op.execute(OLD_REFRESH)
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.drop_column('curriculum_version')
+    op.execute(f'DROP SEQUENCE IF EXISTS {SEQUENCE}')

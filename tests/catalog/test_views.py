@@ -1,11 +1,12 @@
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role
 from app.catalog.models import CourseStatus
 from app.core import shared_cache
-from tests.conftest import QueryCounter, login_as
+from tests.conftest import IsolatedClient, QueryCounter, login_as, truncate_all
 from tests.factories import make_category, make_course, make_user
 
 HX = {"HX-Request": "true"}
@@ -205,3 +206,23 @@ def test_filter_changes_push_a_clean_url(client: FlaskClient) -> None:
     load_more = client.get("/courses?q=go&page=2", headers={**HX, "HX-Target": "load-more"})
     assert load_more.status_code == 200
     assert "HX-Push-Url" not in load_more.headers
+
+
+def test_a_course_id_used_again_never_gets_the_kept_curriculum(
+    live_app: Flask, committed: Session
+) -> None:
+    # TRUNCATE ... RESTART IDENTITY hands the same course id to a new course (the tests do
+    # that between tests): its curriculum must not come from what this process kept before.
+    live_app.test_client_class = IsolatedClient  # each request its own app context and session
+    client = live_app.test_client()
+    pages = []
+    for lecture in ("Old lecture", "New lecture"):
+        committed.rollback()  # no open transaction may hold a lock the TRUNCATE waits for
+        truncate_all()
+        course = make_course("Reused id", chapters=[("Only chapter", [(lecture, 60)])])
+        course_id, slug = course.id, course.slug
+        committed.commit()
+        pages.append((course_id, client.get(f"/courses/{slug}").text))
+    assert pages[0][0] == pages[1][0]
+    assert "Old lecture" in pages[0][1]
+    assert "New lecture" in pages[1][1] and "Old lecture" not in pages[1][1]
