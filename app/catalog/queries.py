@@ -302,9 +302,9 @@ def list_curriculum(course_id: int) -> list[ChapterView]:
 
 # The curricula of the course pages served by this process, by course id, with the
 # curriculum_version they were read at. A curriculum is the same for every visitor, and any
-# change to it bumps the version (triggers, whatever writes it), so an entry with an older
-# version is never served: it is read again. Bounded; a shop with more courses than this
-# reads the rest each time.
+# change to it gives the course a new version (triggers, whatever writes it), so an entry read
+# at another version is never served: it is read again. Bounded; a shop with more courses than
+# this reads the rest each time.
 _CURRICULA: dict[int, tuple[int, tuple[ChapterView, ...]]] = {}
 CURRICULA_KEPT = 2048
 

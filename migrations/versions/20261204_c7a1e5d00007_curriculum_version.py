@@ -25,37 +25,35 @@ depends_on = None
 SEQUENCE = 'course_curriculum_versions'
 NEXT = f"nextval('{SEQUENCE}')"
 
-REFRESH = """
-CREATE OR REPLACE FUNCTION public.cf_refresh_course_stats(ids integer[]) RETURNS void
-LANGUAGE sql AS $fn$
-  UPDATE courses AS c
-  SET lecture_count = s.n, duration_s = s.d,
-      curriculum_version = nextval('course_curriculum_versions')
-  FROM (
+# Each course's lecture count and duration, as c7a1e5d00005 computes them.
+STATS = """
     SELECT x.id, count(l.id) AS n, coalesce(sum(l.duration_s), 0) AS d
     FROM unnest(ids) AS x(id)
     LEFT JOIN chapters ch ON ch.course_id = x.id
     LEFT JOIN lectures l ON l.chapter_id = ch.id
     GROUP BY x.id
-  ) AS s
-  WHERE c.id = s.id
+"""
+
+
+def _refresh(set_clause, where):
+    return f"""
+CREATE OR REPLACE FUNCTION public.cf_refresh_course_stats(ids integer[]) RETURNS void
+LANGUAGE sql AS $fn$
+  UPDATE courses AS c SET {set_clause}
+  FROM ({STATS}) AS s
+  WHERE {where}
 $fn$
 """
 
-OLD_REFRESH = """
-CREATE OR REPLACE FUNCTION public.cf_refresh_course_stats(ids integer[]) RETURNS void
-LANGUAGE sql AS $fn$
-  UPDATE courses AS c SET lecture_count = s.n, duration_s = s.d
-  FROM (
-    SELECT x.id, count(l.id) AS n, coalesce(sum(l.duration_s), 0) AS d
-    FROM unnest(ids) AS x(id)
-    LEFT JOIN chapters ch ON ch.course_id = x.id
-    LEFT JOIN lectures l ON l.chapter_id = ch.id
-    GROUP BY x.id
-  ) AS s
-  WHERE c.id = s.id AND (c.lecture_count, c.duration_s) IS DISTINCT FROM (s.n, s.d)
-$fn$
-"""
+
+# Every change gets a new version, even one that leaves the count and duration as they were.
+REFRESH = _refresh(
+    f"lecture_count = s.n, duration_s = s.d, curriculum_version = {NEXT}", "c.id = s.id"
+)
+OLD_REFRESH = _refresh(
+    "lecture_count = s.n, duration_s = s.d",
+    "c.id = s.id AND (c.lecture_count, c.duration_s) IS DISTINCT FROM (s.n, s.d)",
+)
 
 # A new chapter shows on the course page before it has lectures: INSERT counts too now.
 CHAPTERS_CHANGED = """
