@@ -315,8 +315,8 @@ def course_page_curriculum(course: Course) -> tuple[ChapterView, ...]:
     if kept is not None and kept[0] == course.curriculum_version:
         return kept[1]
     chapters = tuple(list_curriculum(course.id))
-    if len(_CURRICULA) >= CURRICULA_KEPT:
-        _CURRICULA.clear()  # simpler than an LRU, and a full cache refills in one pass
+    if len(_CURRICULA) >= CURRICULA_KEPT and course.id not in _CURRICULA:
+        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.cards does
     _CURRICULA[course.id] = (course.curriculum_version, chapters)
     return chapters
 

@@ -98,6 +98,9 @@ def test_a_teacher_publishes_a_video_course_that_students_and_visitors_play(
     page.get_by_label("Title", exact=True).fill("Filming with Playwright")
     page.get_by_label("Subtitle").fill("Made in the studio by a browser")
     page.get_by_role("button", name="Create course").click()
+    # htmx is a deferred script: typing as soon as the field exists can beat its handlers (a
+    # person starts later), and then no preview is ever asked for.
+    page.wait_for_load_state("load")
     page.get_by_label("Description").fill("## About\n\nA **real** course.")
     expect(page.locator("#description-preview strong")).to_have_text("real")  # live preview
     page.get_by_label("Price in USD").fill("12.50")

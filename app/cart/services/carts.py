@@ -46,22 +46,17 @@ class CartError(DomainError):
     status = 422
 
 
-def _untouched_since_opened(cart: Cart) -> bool:
+def just_opened(cart: Cart) -> bool:
     """Whether this transaction opened the cart and nothing changed or priced it since: it is
     empty, has no cached estimate and its idle clock started just now (a new visitor's first
-    add skips a query, an UPDATE and a Redis round trip)."""
+    add skips a query, an UPDATE, a Redis round trip and, in the view, a savepoint)."""
     opened = cart.__dict__.get(_OPENED_IN)
     return opened is not None and opened is db.session().get_transaction()
 
 
-def just_opened(cart: Cart) -> bool:
-    """Whether this transaction opened the cart and nothing has changed it yet."""
-    return _untouched_since_opened(cart)
-
-
 def touch(cart: Cart) -> None:
     """Mark the cart changed: its idle clock restarts and its cached estimate is void."""
-    if _untouched_since_opened(cart):
+    if just_opened(cart):
         cart.__dict__.pop(_OPENED_IN)
         return
     cart.touched_at = utcnow()
@@ -115,7 +110,7 @@ def add_course(
     in_cart = select(CartItem.id).where(
         CartItem.cart_id == cart.id, CartItem.course_id == course.id
     )
-    if not _untouched_since_opened(cart) and db.session.scalar(in_cart) is not None:
+    if not just_opened(cart) and db.session.scalar(in_cart) is not None:
         raise CartError("This course is already in your cart.", code="already_in_cart")
     item = CartItem(
         cart_id=cart.id,
