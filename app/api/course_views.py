@@ -52,8 +52,9 @@ from app.api.course_schemas import (
 )
 from app.api.spec import ok
 from app.api.spec import operation as op
+from app.catalog.curriculum import list_curriculum
 from app.catalog.models import Chapter, Course, CourseLevel, CoursePrice, CourseStatus, Lecture
-from app.catalog.queries import CourseCard, can_view, list_curriculum
+from app.catalog.queries import CourseCard, can_view
 from app.catalog.search import CourseSearch, search_courses
 from app.core.errors import DomainError, NotFound, PermissionDenied
 from app.core.models import utcnow

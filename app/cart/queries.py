@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import func, inspect, select
@@ -257,8 +258,23 @@ class PurchaseState:
     period: AccessPeriod | None = None
 
 
+class PeriodPrice(Protocol):
+    @property
+    def access_period(self) -> AccessPeriod | None: ...
+
+
+class ForSale(Protocol):
+    """What a purchase state needs of a course: a Course with its prices, or a course page."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def is_free(self) -> bool: ...
+    def price_in(self, currency: str) -> PeriodPrice | None: ...
+
+
 def purchase_state(
-    course: Course, user: User | None, cart: Cart | None, currency: str
+    course: ForSale, user: User | None, cart: Cart | None, currency: str
 ) -> PurchaseState:
     """How this visitor can get the course right now (course prices must be loaded)."""
     currency = cart.currency if cart is not None else currency
@@ -275,7 +291,7 @@ def purchase_state(
 
 
 def _owned_state(
-    course: Course, cart: Cart | None, currency: str, expires_at: datetime | None
+    course: ForSale, cart: Cart | None, currency: str, expires_at: datetime | None
 ) -> PurchaseState:
     """An enrolled visitor's state: owned for good, or time-limited and so extendable."""
     price = course.price_in(currency)

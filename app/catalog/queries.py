@@ -6,19 +6,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, literal_column, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, Row, Select, func, literal_column, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.catalog.models import (
     LANGUAGES,
     Category,
-    Chapter,
     Course,
     CourseLevel,
     CoursePrice,
     CourseStatus,
-    Lecture,
 )
 from app.core.money import Money
 from app.extensions import db
@@ -240,90 +238,29 @@ def list_courses_by_category(per_category: int = 4) -> dict[int, list[CourseCard
     return grouped
 
 
-def can_view(course: Course, user: User | None) -> bool:
+class Viewable(Protocol):
+    @property
+    def status(self) -> CourseStatus: ...
+    @property
+    def teacher_id(self) -> int: ...
+
+
+def can_view(course: Viewable, user: User | None) -> bool:
     """Published courses are public; others only for their teacher and admins."""
     if course.status == CourseStatus.PUBLISHED:
         return True
     return user is not None and (user.is_admin or user.id == course.teacher_id)
 
 
-# Built once: building and hashing a statement with loader options costs more than running it.
-_COURSE_PAGE = (
-    select(Course)
-    .where(Course.slug == bindparam("slug"))
-    .options(joinedload(Course.teacher), joinedload(Course.category), joinedload(Course.prices))
-)
-
-
-def get_course_page(slug: str) -> Course | None:
-    """A course with its teacher, category and prices (list_curriculum has the rest)."""
-    return db.session.scalars(_COURSE_PAGE, {"slug": slug}).unique().first()
-
-
-@dataclass(frozen=True, slots=True)
-class LectureView:
-    title: str
-    is_preview: bool
-    duration_s: int
-    id: int
-    has_video: bool  # a ready video plays (Lecture.media_file_id is set only once it is ready)
-
-
-@dataclass(frozen=True, slots=True)
-class ChapterView:
-    position: int
-    title: str
-    lectures: tuple[LectureView, ...]
-
-    @property
-    def duration_s(self) -> int:
-        return sum(lecture.duration_s for lecture in self.lectures)
-
-
-_CURRICULUM = (
-    select(Chapter.id, Chapter.position, Chapter.title, Lecture.title, Lecture.is_preview)
-    .add_columns(Lecture.duration_s, Lecture.id, Lecture.media_file_id.is_not(None))
-    .outerjoin(Lecture, Lecture.chapter_id == Chapter.id)
-    .where(Chapter.course_id == bindparam("course_id"))
-    .order_by(Chapter.position, Chapter.id, Lecture.position, Lecture.id)
-)
-
-
-def list_curriculum(course_id: int) -> list[ChapterView]:
-    """The course's chapters with their lectures, in order, as plain values (one statement)."""
-    chapters: dict[int, tuple[int, str, list[LectureView]]] = {}
-    rows = db.session.execute(_CURRICULUM, {"course_id": course_id})
-    for chapter_id, position, title, lecture, preview, seconds, lecture_id, video in rows:
-        entry = chapters.setdefault(chapter_id, (position, title, []))
-        if lecture_id is not None:
-            entry[2].append(LectureView(lecture, preview, seconds, lecture_id, bool(video)))
-    return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
-
-
-# The curricula of the course pages served by this process, by course id, with the
-# curriculum_version they were read at. A curriculum is the same for every visitor, and any
-# change to it gives the course a new version (triggers, whatever writes it), so an entry read
-# at another version is never served: it is read again. Bounded; a shop with more courses than
-# this reads the rest each time.
-_CURRICULA: dict[int, tuple[int, tuple[ChapterView, ...]]] = {}
-CURRICULA_KEPT = 2048
-
-
-def course_page_curriculum(course: Course) -> tuple[ChapterView, ...]:
-    """list_curriculum for the course page: from memory while the course's version holds."""
-    kept = _CURRICULA.get(course.id)
-    if kept is not None and kept[0] == course.curriculum_version:
-        return kept[1]
-    chapters = tuple(list_curriculum(course.id))
-    if len(_CURRICULA) >= CURRICULA_KEPT and course.id not in _CURRICULA:
-        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.cards does
-    _CURRICULA[course.id] = (course.curriculum_version, chapters)
-    return chapters
-
-
 def get_course_by_slug(slug: str) -> Course | None:
     """The course with this slug (no relationships loaded)."""
     return db.session.scalars(select(Course).where(Course.slug == slug)).first()
+
+
+def get_course_with_prices(slug: str) -> Course | None:
+    """The course with this slug and its prices (what enrolling in it needs)."""
+    stmt = select(Course).where(Course.slug == slug).options(selectinload(Course.prices))
+    return db.session.scalars(stmt).first()
 
 
 def list_languages() -> list[str]:

@@ -17,7 +17,9 @@ from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
 from app.catalog import bp, queries, shared, views_counter
 from app.catalog.cards import course_card_html
-from app.catalog.models import LANGUAGES, Course, CourseKind, CourseLevel
+from app.catalog.course_page import CoursePage, get_course_page
+from app.catalog.curriculum import course_page_curriculum
+from app.catalog.models import LANGUAGES, CourseKind, CourseLevel
 from app.catalog.queries import Priced
 from app.catalog.search import (
     MAX_QUERY_LENGTH,
@@ -134,7 +136,7 @@ def course_list() -> ResponseReturnValue:
     return response
 
 
-def _learner(course: Course, user: User | None) -> tuple[LearningCard | None, bool]:
+def _learner(course: CoursePage, user: User | None) -> tuple[LearningCard | None, bool]:
     """The viewer's enrollment as a card, and whether they may open the player."""
     if user is None:
         return None, False
@@ -146,7 +148,7 @@ def _learner(course: Course, user: User | None) -> tuple[LearningCard | None, bo
 @bp.route("/courses/<slug>")
 @read_only
 def course_detail(slug: str) -> ResponseReturnValue:
-    course = queries.get_course_page(slug)
+    course = get_course_page(slug)
     if course is None or not queries.can_view(course, viewer()):
         abort(404)
     user, cart = viewer(), current_cart()
@@ -164,7 +166,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         price=price,
         state=state,
         currency=state.currency,
-        curriculum=queries.course_page_curriculum(course),
+        curriculum=course_page_curriculum(course.id, course.curriculum_version),
         lecture_count=course.lecture_count,
         duration_s=course.duration_s,
         learner=learner,
@@ -177,14 +179,14 @@ def course_detail(slug: str) -> ResponseReturnValue:
     return response
 
 
-def _offer(course: Course, currency: str) -> Offer | None:
+def _offer(course: CoursePage, currency: str) -> Offer | None:
     """A tutoring course's packages and open times, on the visitor's clock (?tz=)."""
     if course.kind is not CourseKind.TUTORING:
         return None
     return tutoring_offer(course.id, currency, visitor_zone(request.args.get("tz"), currency))
 
 
-def _is_public_view(course: Course) -> bool:
+def _is_public_view(course: CoursePage) -> bool:
     """A person opening a published course page: not HEAD, a fragment swap or a crawler."""
     return (
         request.method == "GET"

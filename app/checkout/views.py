@@ -11,7 +11,7 @@ from app.accounts.access import viewer
 from app.cart.forms import EmptyForm
 from app.cart.services import view_cart
 from app.cart.web import current_cart
-from app.catalog.queries import get_course_page
+from app.catalog.queries import get_course_with_prices
 from app.checkout import bp, invoices, queries, receipt_pdf, services
 from app.checkout.forms import CheckoutForm
 from app.checkout.history import order_history
@@ -184,7 +184,7 @@ def credit_note_pdf(token: str, number: str) -> ResponseReturnValue:
 
 @bp.post("/courses/<slug>/enroll")
 def enroll_free(slug: str) -> ResponseReturnValue:
-    course = get_course_page(slug)
+    course = get_course_with_prices(slug)
     if course is None:
         abort(404)
     user = viewer()

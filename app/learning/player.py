@@ -11,8 +11,9 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.catalog.curriculum import ChapterView, LectureView, list_curriculum
 from app.catalog.models import Course
-from app.catalog.queries import ChapterView, LectureView, can_view, list_curriculum
+from app.catalog.queries import can_view
 from app.core.models import utcnow
 from app.extensions import db
 from app.learning.dashboard import end_reason

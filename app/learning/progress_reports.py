@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.catalog.queries import list_curriculum
+from app.catalog.curriculum import list_curriculum
 from app.core.errors import DomainError, NotFound
 from app.core.models import utcnow
 from app.extensions import db

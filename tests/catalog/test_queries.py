@@ -1,9 +1,13 @@
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.accounts.models import Role
 from app.catalog import queries
-from app.catalog.models import CourseLevel, CourseStatus
+from app.catalog.course_page import CategoryLink, PagePrice, get_course_page
+from app.catalog.models import LANGUAGES, Course, CourseLevel, CoursePrice, CourseStatus
 from app.catalog.search import CourseSearch, Sort, search_courses
-from tests.factories import make_category, make_course
+from app.core.periods import AccessPeriod
+from tests.factories import make_category, make_course, make_user
 
 
 def _titles(search: CourseSearch, currency: str = "USD", per_page: int = 50) -> list[str]:
@@ -98,13 +102,50 @@ def test_pagination_and_stats(db_session: Session) -> None:
 def test_price_view_prefers_the_visitors_currency(db_session: Session) -> None:
     course = make_course(prices={"USD": 1999, "INR": 99900})
     rupees_only = make_course(prices={"INR": 49900})
-    loaded = queries.get_course_page(course.slug)
+    loaded = get_course_page(course.slug)
     assert loaded is not None
     assert str(queries.price_view(loaded, "INR").price) == "₹999.00"
-    other = queries.get_course_page(rupees_only.slug)
+    other = get_course_page(rupees_only.slug)
     assert other is not None
     view = queries.price_view(other, "USD")
     assert view.price is None and view.other is not None and view.other.currency == "INR"
+
+
+def test_a_course_page_holds_what_the_page_shows(db_session: Session) -> None:
+    teacher = make_user(Role.TEACHER, name="Ada Lovelace")
+    cat = make_category()
+    course = make_course(
+        "Engines", teacher=teacher, category=cat, prices={"USD": 1999, "EUR": 0},
+        status=CourseStatus.DRAFT, level=CourseLevel.ADVANCED, language="de",
+    )  # fmt: skip
+    db_session.execute(
+        update(CoursePrice)
+        .where(CoursePrice.course_id == course.id, CoursePrice.currency == "USD")
+        .values(access_period_value=3, access_period_unit="month", list_amount_minor=2999)
+    )
+    page = get_course_page(course.slug)
+    assert page is not None
+    assert (page.id, page.title, page.teacher_id) == (course.id, "Engines", teacher.id)
+    assert (page.teacher_name, page.teacher_initial) == ("Ada Lovelace", "A")
+    assert page.category == CategoryLink(cat.slug, cat.name) and page.category_id == cat.id
+    assert (page.level, page.status, page.is_published) == (
+        CourseLevel.ADVANCED, CourseStatus.DRAFT, False
+    )  # fmt: skip
+    assert page.language_name == LANGUAGES["de"]
+    assert page.description_html == course.description_html != ""
+    assert (page.lecture_count, page.duration_s) == (1, 300)
+    version = select(Course.curriculum_version).where(Course.id == course.id)
+    assert page.curriculum_version == db_session.scalar(version)  # set by triggers
+    assert [p.currency for p in page.prices] == ["EUR", "USD"] and not page.is_free
+    assert page.prices == (
+        PagePrice("EUR", 0, None, None),
+        PagePrice("USD", 1999, 2999, AccessPeriod(3, "month")),
+    )
+    assert page.price_in("GBP") is None
+    bare = make_course(prices={}, status=CourseStatus.DRAFT)
+    loaded = get_course_page(bare.slug)
+    assert loaded is not None and loaded.category is None and loaded.prices == ()
+    assert get_course_page("no-such-course") is None
 
 
 def test_courses_by_category_are_limited_per_category(db_session: Session) -> None:

@@ -1,0 +1,71 @@
+"""A course's curriculum as plain values: chapters in order, each with its lectures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+
+from app.catalog.models import Chapter, Lecture
+from app.extensions import db
+
+
+@dataclass(frozen=True, slots=True)
+class LectureView:
+    title: str
+    is_preview: bool
+    duration_s: int
+    id: int
+    has_video: bool  # a ready video plays (Lecture.media_file_id is set only once it is ready)
+
+
+@dataclass(frozen=True, slots=True)
+class ChapterView:
+    position: int
+    title: str
+    lectures: tuple[LectureView, ...]
+
+    @property
+    def duration_s(self) -> int:
+        return sum(lecture.duration_s for lecture in self.lectures)
+
+
+_CURRICULUM = (
+    select(Chapter.id, Chapter.position, Chapter.title, Lecture.title, Lecture.is_preview)
+    .add_columns(Lecture.duration_s, Lecture.id, Lecture.media_file_id.is_not(None))
+    .outerjoin(Lecture, Lecture.chapter_id == Chapter.id)
+    .where(Chapter.course_id == bindparam("course_id"))
+    .order_by(Chapter.position, Chapter.id, Lecture.position, Lecture.id)
+)
+
+
+def list_curriculum(course_id: int) -> list[ChapterView]:
+    """The course's chapters with their lectures, in order, as plain values (one statement)."""
+    chapters: dict[int, tuple[int, str, list[LectureView]]] = {}
+    rows = db.session.execute(_CURRICULUM, {"course_id": course_id})
+    for chapter_id, position, title, lecture, preview, seconds, lecture_id, video in rows:
+        entry = chapters.setdefault(chapter_id, (position, title, []))
+        if lecture_id is not None:
+            entry[2].append(LectureView(lecture, preview, seconds, lecture_id, bool(video)))
+    return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
+
+
+# The curricula of the course pages served by this process, by course id, with the
+# curriculum_version they were read at. A curriculum is the same for every visitor, and any
+# change to it gives the course a new version (triggers, whatever writes it), so an entry read
+# at another version is never served: it is read again. Bounded; a shop with more courses than
+# this reads the rest each time.
+_CURRICULA: dict[int, tuple[int, tuple[ChapterView, ...]]] = {}
+CURRICULA_KEPT = 2048
+
+
+def course_page_curriculum(course_id: int, version: int) -> tuple[ChapterView, ...]:
+    """list_curriculum for the course page: from memory while the course's version holds."""
+    kept = _CURRICULA.get(course_id)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    chapters = tuple(list_curriculum(course_id))
+    if len(_CURRICULA) >= CURRICULA_KEPT and course_id not in _CURRICULA:
+        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.cards does
+    _CURRICULA[course_id] = (version, chapters)
+    return chapters
