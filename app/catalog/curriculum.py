@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -66,6 +67,12 @@ def course_page_curriculum(course_id: int, version: int) -> tuple[ChapterView, .
         return kept[1]
     chapters = tuple(list_curriculum(course_id))
     if len(_CURRICULA) >= CURRICULA_KEPT and course_id not in _CURRICULA:
-        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.cards does
+        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.rendered does
     _CURRICULA[course_id] = (version, chapters)
     return chapters
+
+
+def first_preview(chapters: Sequence[ChapterView]) -> LectureView | None:
+    """The first preview lecture with a video to play: the course page plays it."""
+    lectures = (lecture for chapter in chapters for lecture in chapter.lectures)
+    return next((x for x in lectures if x.is_preview and x.has_video), None)

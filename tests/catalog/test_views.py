@@ -190,6 +190,19 @@ def test_the_kept_curriculum_follows_every_change(client: FlaskClient, db_sessio
     assert "Renamed" not in page and "Hello" not in page
 
 
+def test_the_kept_chapter_list_is_per_viewer_kind(client: FlaskClient, db_session: Session) -> None:
+    """The rendered chapters are kept per course version: a visitor who may watch gets links to
+    the player, one who may not never gets them from a kept copy, and back again."""
+    teacher = make_user(Role.TEACHER)
+    course = make_course(teacher=teacher, chapters=[("Basics", [("Hello", 60), ("World", 60)])])
+    url, player = f"/courses/{course.slug}", f"/learning/{course.slug}/"
+    assert player not in client.get(url).text
+    login_as(client, teacher)
+    assert client.get(url).text.count(player) == 2  # one link a lecture
+    client._cookies.clear()  # signed out: a new visitor
+    assert player not in client.get(url).text
+
+
 def _version(session: Session, course_id: int) -> int:
     sql = sa.text("SELECT curriculum_version FROM courses WHERE id = :id")
     return int(session.execute(sql, {"id": course_id}).scalar_one())

@@ -1,0 +1,55 @@
+"""Rendered catalog pieces, kept per process: course cards and course page curricula.
+
+A piece's HTML is a function of what it shows, so the key is exactly that: for a card the
+CourseCard's values, the sale, currency and locale; for a curriculum the course's
+curriculum_version (a new one on every change to its chapters and lectures), its slug (in the
+lecture links) and whether the visitor may open the lectures. A change anywhere makes a new
+key, and nothing needs invalidating."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+from flask import current_app
+from markupsafe import Markup
+
+from app.catalog.curriculum import ChapterView
+from app.catalog.queries import CourseCard
+from app.core.visitor import visitor_locale
+
+MAX_CARDS = 1000
+_cards: dict[Hashable, Markup] = {}
+
+
+def course_card_html(card: CourseCard, currency: str, sales: Mapping[int, Hashable]) -> Markup:
+    """The card's HTML (templates/_macros/ui.html course_card_body), rendered once per key."""
+    sale = sales.get(card.id)
+    key = (card, currency, sale, visitor_locale())
+    html = _cards.get(key)
+    if html is None:
+        macros = current_app.jinja_env.get_template("_macros/ui.html").module
+        html = macros.course_card_body(card, currency, sale)  # type: ignore[attr-defined]
+        if len(_cards) >= MAX_CARDS:
+            _cards.pop(next(iter(_cards)))
+        _cards[key] = html
+    return html
+
+
+MAX_CURRICULA = 2048
+_curricula: dict[tuple[int, int, str, bool], Markup] = {}
+
+
+def curriculum_html(
+    course_id: int, version: int, slug: str, chapters: Sequence[ChapterView], can_watch: bool
+) -> Markup:
+    """The course page's chapter list (templates/_macros/catalog.html curriculum_chapters),
+    rendered once per key; `chapters` must be the curriculum at `version`."""
+    key = (course_id, version, slug, can_watch)
+    html = _curricula.get(key)
+    if html is None:
+        macros = current_app.jinja_env.get_template("_macros/catalog.html").module
+        html = macros.curriculum_chapters(chapters, slug, can_watch)  # type: ignore[attr-defined]
+        if len(_curricula) >= MAX_CURRICULA:
+            _curricula.pop(next(iter(_curricula)))
+        _curricula[key] = html
+    return html
