@@ -51,27 +51,6 @@ def list_curriculum(course_id: int) -> list[ChapterView]:
     return [ChapterView(pos, title, tuple(items)) for pos, title, items in chapters.values()]
 
 
-# The curricula of the course pages served by this process, by course id, with the
-# curriculum_version they were read at. A curriculum is the same for every visitor, and any
-# change to it gives the course a new version (triggers, whatever writes it), so an entry read
-# at another version is never served: it is read again. Bounded; a shop with more courses than
-# this reads the rest each time.
-_CURRICULA: dict[int, tuple[int, tuple[ChapterView, ...]]] = {}
-CURRICULA_KEPT = 2048
-
-
-def course_page_curriculum(course_id: int, version: int) -> tuple[ChapterView, ...]:
-    """list_curriculum for the course page: from memory while the course's version holds."""
-    kept = _CURRICULA.get(course_id)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    chapters = tuple(list_curriculum(course_id))
-    if len(_CURRICULA) >= CURRICULA_KEPT and course_id not in _CURRICULA:
-        _CURRICULA.pop(next(iter(_CURRICULA)))  # the oldest, as catalog.rendered does
-    _CURRICULA[course_id] = (version, chapters)
-    return chapters
-
-
 def first_preview(chapters: Sequence[ChapterView]) -> LectureView | None:
     """The first preview lecture with a video to play: the course page plays it."""
     lectures = (lecture for chapter in chapters for lecture in chapter.lectures)

@@ -8,12 +8,14 @@ key, and nothing needs invalidating."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 
 from flask import current_app
 from markupsafe import Markup
 
-from app.catalog.curriculum import ChapterView
+from app.catalog.curriculum import LectureView, first_preview, list_curriculum
 from app.catalog.queries import CourseCard
 from app.core.visitor import visitor_locale
 
@@ -36,20 +38,35 @@ def course_card_html(card: CourseCard, currency: str, sales: Mapping[int, Hashab
 
 
 MAX_CURRICULA = 2048
-_curricula: dict[tuple[int, int, str, bool], Markup] = {}
+# Indentation is a third of a rendered chapter list; a kept one goes without it.
+_INDENT = re.compile(r"\n\s+")
 
 
-def curriculum_html(
-    course_id: int, version: int, slug: str, chapters: Sequence[ChapterView], can_watch: bool
-) -> Markup:
-    """The course page's chapter list (templates/_macros/catalog.html curriculum_chapters),
-    rendered once per key; `chapters` must be the curriculum at `version`."""
+@dataclass(frozen=True, slots=True)
+class PageCurriculum:
+    """The course page's curriculum as it shows it."""
+
+    html: Markup  # the chapter list (templates/_macros/catalog.html curriculum_chapters)
+    chapter_count: int
+    preview: LectureView | None  # the first preview lecture with a video: the page plays it
+
+
+_curricula: dict[tuple[int, int, str, bool], PageCurriculum] = {}
+
+
+def page_curriculum(course_id: int, version: int, slug: str, can_watch: bool) -> PageCurriculum:
+    """The curriculum of the course at `version` (read by the same request, before this)."""
     key = (course_id, version, slug, can_watch)
-    html = _curricula.get(key)
-    if html is None:
+    kept = _curricula.get(key)
+    if kept is None:
+        # Read after the version, so never older than it; a newer read is as good, since the
+        # change that made it gives the course a new version and so a new key.
+        chapters = list_curriculum(course_id)
         macros = current_app.jinja_env.get_template("_macros/catalog.html").module
         html = macros.curriculum_chapters(chapters, slug, can_watch)  # type: ignore[attr-defined]
+        bare = Markup(_INDENT.sub("\n", html))  # noqa: S704 - the macro's escaped HTML
+        kept = PageCurriculum(bare, len(chapters), first_preview(chapters))
         if len(_curricula) >= MAX_CURRICULA:
             _curricula.pop(next(iter(_curricula)))
-        _curricula[key] = html
-    return html
+        _curricula[key] = kept
+    return kept

@@ -17,10 +17,9 @@ from app.cart.shared import display_campaigns
 from app.cart.web import current_cart
 from app.catalog import bp, queries, shared, views_counter
 from app.catalog.course_page import CoursePage, get_course_page
-from app.catalog.curriculum import course_page_curriculum, first_preview
 from app.catalog.models import LANGUAGES, CourseKind, CourseLevel
 from app.catalog.queries import Priced
-from app.catalog.rendered import course_card_html, curriculum_html
+from app.catalog.rendered import course_card_html, page_curriculum
 from app.catalog.search import (
     MAX_QUERY_LENGTH,
     CourseSearch,
@@ -166,7 +165,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
         price=price,
         state=state,
         currency=state.currency,
-        **_curriculum(course, can_watch),
+        curriculum=page_curriculum(course.id, course.curriculum_version, course.slug, can_watch),
         lecture_count=course.lecture_count,
         duration_s=course.duration_s,
         learner=learner,
@@ -177,13 +176,6 @@ def course_detail(slug: str) -> ResponseReturnValue:
     if _is_public_view(course):
         views_counter.count_course_view(course.id)
     return response
-
-
-def _curriculum(course: CoursePage, can_watch: bool) -> dict[str, Any]:
-    """The chapters (kept per course version), their rendered list and the preview to play."""
-    chapters = course_page_curriculum(course.id, course.curriculum_version)
-    html = curriculum_html(course.id, course.curriculum_version, course.slug, chapters, can_watch)
-    return {"curriculum": chapters, "curriculum_html": html, "preview": first_preview(chapters)}
 
 
 def _offer(course: CoursePage, currency: str) -> Offer | None:
