@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, select
 
 from app.accounts.models import User
 from app.catalog.models import (
@@ -19,9 +19,9 @@ from app.catalog.models import (
     Course,
     CourseKind,
     CourseLevel,
-    CoursePrice,
     CourseStatus,
 )
+from app.catalog.queries import prices_json
 from app.core.periods import AccessPeriod
 from app.extensions import db
 
@@ -81,22 +81,8 @@ class CoursePage:
         return bool(self.prices) and all(p.amount_minor == 0 for p in self.prices)
 
 
-_PRICES = (
-    select(
-        func.coalesce(
-            func.json_agg(
-                literal_column(
-                    "json_build_array(course_prices.currency, course_prices.amount_minor, "
-                    "course_prices.list_amount_minor, course_prices.access_period_value, "
-                    "course_prices.access_period_unit) ORDER BY course_prices.currency"
-                )
-            ),
-            literal_column("'[]'::json"),
-        )
-    )
-    .where(CoursePrice.course_id == Course.id)
-    .correlate(Course)
-    .scalar_subquery()
+_PRICES = prices_json(
+    "currency", "amount_minor", "list_amount_minor", "access_period_value", "access_period_unit"
 )
 
 # Built once: building and hashing a statement costs more than running it. Each column is

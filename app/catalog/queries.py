@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, func, literal_column, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -78,22 +78,26 @@ class CourseCard:
         return next((p for p in self.prices if p.currency == currency), None)
 
 
-_CARD_PRICES = (
-    select(
-        func.coalesce(
-            func.json_agg(
-                literal_column(
-                    "json_build_array(course_prices.currency, course_prices.amount_minor, "
-                    "course_prices.list_amount_minor) ORDER BY course_prices.currency"
-                )
-            ),
-            literal_column("'[]'::json"),
+def prices_json(*columns: str) -> ScalarSelect[Any]:
+    """The outer statement's course's prices as one JSON array, by currency, each an array of
+    the given course_prices columns ('[]' for none): one column for every price."""
+    listed = ", ".join(f"course_prices.{name}" for name in columns)
+    return (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    literal_column(f"json_build_array({listed}) ORDER BY course_prices.currency")
+                ),
+                literal_column("'[]'::json"),
+            )
         )
+        .where(CoursePrice.course_id == Course.id)
+        .correlate(Course)
+        .scalar_subquery()
     )
-    .where(CoursePrice.course_id == Course.id)
-    .correlate(Course)
-    .scalar_subquery()
-)
+
+
+_CARD_PRICES = prices_json("currency", "amount_minor", "list_amount_minor")
 CARD_COLUMNS = (
     Course.id,
     Course.slug,
