@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.supervisor import alive
+
 log = logging.getLogger(__name__)
 
 PG_USERS = ".handle_pids.json"  # pgserver's own list, read and written under pgserver's lock
@@ -134,7 +136,7 @@ def started() -> list[Server]:
 def leftovers() -> list[str]:
     """Servers this process should have stopped by now and that still run (a test guard)."""
     pending = [s for s in _servers.values() if s.owner == os.getpid()]
-    running = [s for s in _stopped if s.must_be_gone and _alive(s.pid)]
+    running = [s for s in _stopped if s.must_be_gone and alive(s.pid)]
     return [f"embedded {s.kind} pid {s.pid} at {s.data_dir}" for s in pending + running]
 
 
@@ -211,7 +213,7 @@ def _is_running(pid: int, name: str) -> bool:
     import psutil  # type: ignore[import-untyped]  # lazily, as pgserver: production never loads it
 
     try:
-        return name in psutil.Process(pid).name() and _alive(pid)
+        return name in psutil.Process(pid).name() and alive(pid)
     except psutil.Error:
         return False
 
@@ -219,22 +221,11 @@ def _is_running(pid: int, name: str) -> bool:
 def _wait_dead(pid: int, timeout: float) -> bool:
     """Poll rather than wait(): the server is not our child, and may linger as a zombie."""
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while alive(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
     return True
-
-
-def _alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:  # exists, but belongs to someone else
-        return True
 
 
 def _live_users(path: Path) -> list[int]:
@@ -243,7 +234,7 @@ def _live_users(path: Path) -> list[int]:
         pids = [int(p) for p in json.loads(path.read_text())]
     except (OSError, ValueError, TypeError):
         pids = []
-    live = [pid for pid in pids if _alive(pid)]
+    live = [pid for pid in pids if alive(pid)]
     if live != pids:
         dead = sorted(set(pids) - set(live))
         log.warning("embedded server at %s: taking over from dead processes %s", path.parent, dead)

@@ -190,6 +190,19 @@ class SignalFlag:
         return self._set
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs: a killed one stays a zombie until reaped (by init, when its
+    parent died too), and signal 0 still reaches a zombie."""
+    import psutil  # type: ignore[import-untyped]  # lazily: the web processes never need it
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # exists, but belongs to someone else
+        return True
+
+
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 

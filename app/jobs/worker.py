@@ -41,7 +41,7 @@ from app.jobs.context import AppJob, set_worker_app
 from app.jobs.queues import WORKER_QUEUES, QueueName, get_queue
 from app.jobs.schedule import WORKER_SWEEPS, WORKER_WARMUPS
 from app.jobs.timeouts import CancellingDeathPenalty, track_connections
-from app.supervisor import die_with_parent
+from app.supervisor import alive, die_with_parent
 
 log = logging.getLogger(__name__)
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
@@ -66,6 +66,17 @@ class AppWorker(SimpleWorker):
         # pops, which wait up to 405 s: an idle worker would take over the lock of a killed
         # one, and fire the delayed retries it held, minutes late. Wake every interval.
         return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+
+    def run_maintenance_tasks(self) -> None:
+        # A scheduler of this host that dies after this worker started (a pool sibling killed
+        # with SIGKILL) leaves locks nobody takes for 61 s: free them every round instead.
+        scheduler = self.scheduler
+        if scheduler is not None and release_dead_schedulers(self.connection, self.queue_names()):
+            if scheduler._process is not None and scheduler._process.is_alive():
+                # It schedules only the queues it held when it started: restart it with all.
+                self.stop_scheduler()
+            scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
 
 
 def worker_queues(app: Flask) -> list[QueueName]:
@@ -115,20 +126,10 @@ def release_dead_schedulers(connection: Redis, queue_names: Iterable[str]) -> in
         }
         if info.get("hostname") != socket.gethostname() or not info.get("pid", "").isdigit():
             continue
-        if not _alive(int(info["pid"])) and release_lock(connection, key, token):
+        if not alive(int(info["pid"])) and release_lock(connection, key, token):
             log.warning("event=scheduler_lock_freed queue=%s dead_pid=%s", name, info["pid"])
             freed += 1
     return freed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def run_sweeps(app: Flask, sweeps: Sequence[Callable[[], Any]] = WORKER_SWEEPS) -> None:

@@ -14,3 +14,8 @@ def ignore_the_timeout(seconds: float) -> None:
             time.sleep(end - time.monotonic())
         except BaseException:  # the timeout included: that is the point of this job
             continue
+
+
+def echo(word: str) -> str:
+    """A job that does nothing but finish: for tests of when a job runs, not what it does."""
+    return word
