@@ -5,9 +5,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Role, User
-from app.catalog.models import Category, Course, CourseStatus
+from app.catalog.models import Category, Course, CourseKind, CourseStatus
+from app.catalog.queries import get_course_by_slug
 from app.catalog.search import CourseSearch, search_courses
-from app.demo import seed_demo
+from app.catalog.services import slugify
+from app.demo import _duration_words, seed_demo
+from app.demo.content import COPY
+from app.demo.videos import DEMO_VIDEOS, _first_lectures
 from app.extensions import db
 
 
@@ -37,6 +41,26 @@ def test_seed_demo_is_complete_and_idempotent(app: Flask, db_session: Session) -
     assert "python" in hits.items[0].title.lower()
     _assert_the_demo_student_is_learning()
     _assert_the_tutee_gets_a_trainer()
+
+
+def test_each_demo_description_states_its_courses_running_time(
+    app: Flask, db_session: Session
+) -> None:
+    seed_demo()
+    db.session.flush()
+    described = 0
+    for course in db.session.scalars(select(Course).where(Course.kind == CourseKind.VIDEO)):
+        db.session.refresh(course)  # duration_s is kept by triggers
+        words = _duration_words(course.duration_s, COPY["es" if course.language == "es" else "en"])
+        assert words in course.description_md, f"{course.title}: not {words}"
+        described += 1
+    assert described == 40
+    # The lectures that get a demo clip are planned at the clip's length, so processing the clip
+    # leaves the course's running time, and the description, as they are.
+    for title, count, seconds in DEMO_VIDEOS:
+        course = get_course_by_slug(slugify(title))
+        assert course is not None
+        assert [lec.duration_s for lec in _first_lectures(course, count)] == [seconds] * count
 
 
 def test_seed_demo_is_refused_in_production(app: Flask, db_session: Session) -> None:

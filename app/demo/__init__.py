@@ -48,9 +48,10 @@ from app.demo.learning import seed_learning
 from app.demo.orders import seed_orders
 from app.demo.shop import seed_shop
 from app.demo.tutoring import seed_tutoring
-from app.demo.videos import queue_demo_videos
+from app.demo.videos import DEMO_VIDEOS, queue_demo_videos
 from app.extensions import db
 
+DEMO_CLIPS = {slugify(title): (count, seconds) for title, count, seconds in DEMO_VIDEOS}
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo password, refused in production
 
 
@@ -147,10 +148,17 @@ def _age(order: int) -> timedelta:
 def _plan_curriculum(slug: str, chapters: tuple[str, ...]) -> Curriculum:
     """Chapter and lecture titles with durations drawn from a generator seeded by the slug."""
     rng = random.Random(slug)  # noqa: S311 - deterministic demo data, not security
+    # A lecture that gets a demo clip lasts as long as the clip, as it will once processed, so
+    # the description's running time is the course's.
+    clips, clip_s = DEMO_CLIPS.get(slug, (0, 0))
     plan: Curriculum = []
     for line in chapters:
         title, _, lectures = line.partition(" | ")
-        timed = [(name, rng.randint(MIN_LECTURE_S, MAX_LECTURE_S)) for name in lectures.split("; ")]
+        timed = []
+        for name in lectures.split("; "):
+            drawn = rng.randint(MIN_LECTURE_S, MAX_LECTURE_S)
+            timed.append((name, clip_s if clips > 0 else drawn))
+            clips -= 1
         plan.append((title, timed))
     return plan
 
